@@ -1,0 +1,1 @@
+"""DRBD integration: replicated pools (installed as sanappliance.drbd)."""

@@ -1,0 +1,211 @@
+"""A lab: several appliance nodes under qemu with shared disks and private networks, set up and torn down as one."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+from sanappliance.apply.runner import run, tool
+
+from .accel import choose_accel
+from .netns import LabNetns
+from .node import Node
+from .qemu import Wiring, mac
+from .spec import Boot, Images, LabError, LabSpec, check
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def require_free(port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise LabError(f"port 127.0.0.1:{port} is in use ({what}): {exc.strerror}", field="forwards.host_port",
+                           value=port) from exc
+
+
+class Lab:
+    """Use as a context manager: `with Lab(spec, images, workdir) as lab: lab.node("node1").sh("...")`."""
+
+    def __init__(self, spec: LabSpec, images: Images, workdir: Path, *, accel: str | None = None) -> None:
+        self.spec = spec
+        self.images = images
+        self.workdir = Path(workdir).resolve()
+        self.id = secrets.token_hex(2)
+        self.accel = accel
+        self.netns = LabNetns(f"sanlab-{self.id}")
+        self.nodes: dict[str, Node] = {}
+        self.boot_seconds: float | None = None
+
+    # --- setup ------------------------------------------------------------------------------------------------------
+
+    def _wire(self, accel: str) -> dict[str, Wiring]:
+        wirings = {}
+        auto_vcpus = 2 if len(self.spec.nodes) == 1 else 1
+        shared = tuple((d.serial, self.workdir / f"shared-{d.serial}.img") for d in self.spec.shared_disks)
+        for index, node in enumerate(self.spec.nodes, start=1):
+            forwards = []
+            for fwd in node.forwards:
+                if fwd.host_port:
+                    require_free(fwd.host_port, f"node {node.name}, forward to guest port {fwd.guest_port}")
+                forwards.append((fwd.host_port or free_port(), fwd.guest_port))
+            taps = tuple((net, f"sl{self.id}n{index}x{j}") for j, net in enumerate(node.networks, start=1))
+            wirings[node.name] = Wiring(index=index, vcpus=node.vcpus or auto_vcpus, taps=taps,
+                                        forwards=tuple(forwards), shared=shared, accel=accel)
+        return wirings
+
+    def start(self) -> Lab:
+        """Validate, create disks and networks, boot every node in parallel and wait until all are ready."""
+        check(self.spec)
+        for node in self.spec.nodes:
+            self.images.require(node.boot)
+        qemu = tool("qemu-system-x86_64", "qemu-system-x86")
+        accel = self.accel or choose_accel(qemu, self.images.kernel if self.images.kernel.exists() else Path("/"))
+        wirings = self._wire(accel)  # port checks before anything is created
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            for serial, path in next(iter(wirings.values())).shared:
+                size = next(d for d in self.spec.shared_disks if d.serial == serial).size_bytes
+                run([tool("qemu-img", "qemu-utils"), "create", "-q", "-f", "raw", str(path), str(size)])
+            if self.spec.networks:
+                self.netns.create()
+                for net in self.spec.networks:
+                    self.netns.add_bridge(f"br-{net.name}", net.bridge_address())
+            for spec in self.spec.nodes:
+                node = Node(spec, wirings[spec.name], self.workdir / spec.name, self.images)
+                self.nodes[spec.name] = node
+                node.prepare_disks()
+                node.start()
+                for net, tap in node.wiring.taps:
+                    self.netns.adopt_tap(tap, f"br-{net}")
+            self._write_state()
+            self.wait_ready(list(self.nodes))
+            self.boot_seconds = time.monotonic() - started
+            for name in self.nodes:
+                if self.spec.node(name).boot is Boot.LAB:
+                    self.configure_networks(name)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def wait_ready(self, names: list[str]) -> None:
+        """Wait for several nodes at once; the first failure is raised after all waits have ended."""
+        errors: list[BaseException] = []
+
+        def wait(node: Node) -> None:
+            try:
+                node.wait_ready(self.spec.ready_timeout)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=wait, args=(self.nodes[n],), daemon=True) for n in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def configure_networks(self, name: str) -> None:
+        """Static addresses on the node's private NICs, as systemd-networkd runtime files matched by MAC."""
+        node = self.nodes[name]
+        files = []
+        for nic, (net_name, _tap) in enumerate(node.wiring.taps, start=1):
+            net = next(n for n in self.spec.networks if n.name == net_name)
+            files.append(f"cat > /run/systemd/network/10-lab-{net.name}.network <<'EOF'\n[Match]\n"
+                         f"MACAddress={mac(node.wiring.index, nic)}\n\n[Network]\n"
+                         f"Address={net.address(node.wiring.index)}\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+                         "ConfigureWithoutCarrier=yes\nEOF\n")
+        if files:
+            node.sh("mkdir -p /run/systemd/network\n" + "".join(files) + "networkctl reload")
+
+    def _write_state(self) -> None:
+        """lab.json in the workdir: what `python -m sanappliance.lab exec/console` needs to reach the nodes."""
+        state = {"id": self.id, "netns": self.netns.name if self.netns.created else None, "nodes": {
+            name: {"agent": str(n.paths.agent_sock), "console": str(n.paths.console_sock),
+                   "qmp": str(n.paths.qmp_sock), "pid": n.proc.pid if n.proc else None,
+                   "forwards": {str(g): h for h, g in n.wiring.forwards},
+                   "addresses": {net: next(x for x in self.spec.networks if x.name == net).address(n.wiring.index)
+                                 for net, _ in n.wiring.taps}}
+            for name, n in self.nodes.items()}}
+        (self.workdir / "lab.json").write_text(json.dumps(state, indent=2) + "\n")
+
+    # --- operations -------------------------------------------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        try:
+            return self.nodes[name]
+        except KeyError:
+            raise LabError("no such node", field="node", value=name) from None
+
+    def address(self, node: str, network: str) -> str:
+        """The node's address on a private network, without the prefix length."""
+        net = next((n for n in self.spec.networks if n.name == network), None)
+        if net is None:
+            raise LabError("no such network", field="network", value=network)
+        return net.address(self.node(node).wiring.index).split("/")[0]
+
+    def forward(self, node: str, guest_port: int) -> int:
+        """The loopback port on the host that reaches `guest_port` of the node."""
+        for host, guest in self.node(node).wiring.forwards:
+            if guest == guest_port:
+                return host
+        raise LabError("no forward for that guest port", field="guest_port", value=guest_port)
+
+    def cut(self, node: str, network: str) -> None:
+        self.node(node).set_link(network, False)
+
+    def restore(self, node: str, network: str) -> None:
+        self.node(node).set_link(network, True)
+
+    def restart(self, name: str) -> float:
+        """Boot a node again (after a power-off or kill) on the same disks; returns its boot-to-ready seconds."""
+        node = self.node(name)
+        node.kill()
+        node.start()
+        for net, tap in node.wiring.taps:
+            self.netns.adopt_tap(tap, f"br-{net}")
+        self._write_state()
+        seconds = node.wait_ready(self.spec.ready_timeout)
+        if self.spec.node(name).boot is Boot.LAB:
+            self.configure_networks(name)
+        return seconds
+
+    def collect_logs(self, dest: Path) -> Path:
+        for node in self.nodes.values():
+            node.collect_logs(dest / node.name)
+        return dest
+
+    def close(self, *, keep: bool = False) -> None:
+        """Kill every node, remove the network namespace; the work dir (disks, logs) goes unless `keep`."""
+        for node in self.nodes.values():
+            node.kill()
+        self.netns.delete()
+        if not keep:
+            for node in self.nodes.values():
+                for path in node.paths.workdir.glob("*.qcow2"):
+                    path.unlink(missing_ok=True)
+            for path in self.workdir.glob("shared-*.img"):
+                path.unlink(missing_ok=True)
+
+    def destroy(self) -> None:
+        self.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(keep=exc[0] is not None)

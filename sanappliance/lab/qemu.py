@@ -1,0 +1,119 @@
+"""The qemu command line of one lab node (pure: spec and paths in, argv out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .spec import Boot, Firmware, NodeSpec
+
+OVMF = Path("/usr/share/ovmf/OVMF.fd")
+ROOT_LABEL = "sanroot"
+# TCG translation cache per node: qemu 7.2 defaults to 1 GiB, which would cost more host memory than the guest has.
+TCG_TB_MIB = 256
+
+
+@dataclass(frozen=True)
+class NodePaths:
+    workdir: Path
+
+    @property
+    def overlay(self) -> Path:
+        return self.workdir / "root.qcow2"
+
+    @property
+    def console_log(self) -> Path:
+        return self.workdir / "console.log"
+
+    @property
+    def console_sock(self) -> Path:
+        return self.workdir / "console.sock"
+
+    @property
+    def qemu_log(self) -> Path:
+        return self.workdir / "qemu.log"
+
+    @property
+    def qmp_sock(self) -> Path:
+        return self.workdir / "qmp.sock"
+
+    @property
+    def agent_sock(self) -> Path:
+        return self.workdir / "agent.sock"
+
+    def disk(self, serial: str) -> Path:
+        return self.workdir / f"disk-{serial}.qcow2"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the lab decided for one node: its index, vCPUs, taps per network, host ports, shared disk files."""
+
+    index: int  # 1-based
+    vcpus: int
+    taps: tuple[tuple[str, str], ...]  # (network name, tap device)
+    forwards: tuple[tuple[int, int], ...]  # (host port, guest port)
+    shared: tuple[tuple[str, Path], ...]  # (serial, raw file)
+    accel: str  # "kvm" or "tcg"
+
+
+def mac(index: int, nic: int) -> str:
+    """Stable MAC of a node's NIC: 52:54:00:5a:<node>:<nic> (nic 0 is management)."""
+    return f"52:54:00:5a:{index:02x}:{nic:02x}"
+
+
+def kernel_cmdline(spec: NodeSpec) -> str:
+    parts = [f"root=LABEL={ROOT_LABEL}", "rw", "console=ttyS0,115200", "panic=-1", f"systemd.hostname={spec.name}",
+             "sanappliance.console_autologin=1", "sanappliance.lab=1"]
+    if spec.extra_cmdline:
+        parts.append(spec.extra_cmdline)
+    return " ".join(parts)
+
+
+def qemu_argv(qemu: str, spec: NodeSpec, wiring: Wiring, paths: NodePaths, *, kernel: Path, initrd: Path,
+              iso: Path) -> list[str]:
+    argv = [qemu, "-name", spec.name, "-nodefaults", "-no-user-config", "-display", "none",
+            "-m", str(spec.memory_mib), "-smp", str(wiring.vcpus)]
+    if wiring.accel == "kvm":
+        argv += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        argv += ["-accel", f"tcg,thread=multi,tb-size={TCG_TB_MIB}"]
+    if not spec.reboot:
+        argv.append("-no-reboot")
+    argv += [
+        "-chardev", f"socket,id=con0,path={paths.console_sock},server=on,wait=off,logfile={paths.console_log},"
+                    "logappend=on",
+        "-serial", "chardev:con0",
+        "-qmp", f"unix:{paths.qmp_sock},server=on,wait=off",
+        "-chardev", f"socket,id=qga0,path={paths.agent_sock},server=on,wait=off",
+        "-device", "virtio-serial-pci,id=vser0",
+        "-device", "virtserialport,bus=vser0.0,chardev=qga0,name=org.qemu.guest_agent.0",
+        "-device", "virtio-rng-pci",
+        "-device", "i6300esb", "-action", "watchdog=reset",
+    ]
+    if spec.boot is Boot.LAB:
+        argv += ["-kernel", str(kernel), "-initrd", str(initrd), "-append", kernel_cmdline(spec),
+                 "-drive", f"file={paths.overlay},if=none,id=root,format=qcow2,cache=unsafe,discard=unmap",
+                 "-device", f"virtio-blk-pci,drive=root,serial={ROOT_LABEL}"]
+    else:
+        if spec.firmware is Firmware.UEFI:
+            argv += ["-bios", str(OVMF)]
+        argv += ["-drive", f"file={iso},if=none,id=cd0,media=cdrom,readonly=on",
+                 "-device", "ide-cd,drive=cd0,bootindex=0"]
+    for i, disk in enumerate(spec.disks):
+        argv += ["-drive", f"file={paths.disk(disk.serial)},if=none,id=d{i},format=qcow2,cache=unsafe,discard=unmap",
+                 "-device", f"virtio-blk-pci,drive=d{i},serial={disk.serial}"]
+    for i, (serial, path) in enumerate(wiring.shared):
+        argv += ["-drive", f"file={path},if=none,id=s{i},format=raw,cache=none,aio=threads",
+                 "-device", f"virtio-blk-pci,drive=s{i},share-rw=on,serial={serial}"]
+    for i, path in enumerate(spec.attach):
+        serial = "persist" if i == 0 else f"attach{i}"
+        argv += ["-drive", f"file={path},if=none,id=a{i},format=raw,cache=writeback",
+                 "-device", f"virtio-blk-pci,drive=a{i},serial={serial}"]
+    fwd = "".join(f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for host, guest in wiring.forwards)
+    argv += ["-netdev", f"user,id=mgmt,restrict=on{fwd}",
+             "-device", f"virtio-net-pci,netdev=mgmt,mac={mac(wiring.index, 0)}"]
+    for nic, (net, tap) in enumerate(wiring.taps, start=1):
+        argv += ["-netdev", f"tap,id=net-{net},ifname={tap},script=no,downscript=no",
+                 "-device", f"virtio-net-pci,netdev=net-{net},mac={mac(wiring.index, nic)}"]
+    return argv

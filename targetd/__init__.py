@@ -1,0 +1,1 @@
+"""The targetd-compatible JSON-RPC API daemon (installed as sanappliance.targetd)."""

@@ -1,0 +1,41 @@
+import pytest
+
+from sanappliance import __version__
+from sanappliance.apply.files import write_atomic
+from sanappliance.apply.runner import run, tool
+from sanappliance.cli import main
+from sanappliance.errors import SanError
+
+
+def test_run_needs_absolute_path():
+    with pytest.raises(SanError) as err:
+        run(["true"])
+    assert err.value.field == "argv"
+
+
+def test_run_failure_carries_stderr():
+    with pytest.raises(SanError) as err:
+        run([tool("sh"), "-c", "echo broken >&2; exit 3"])
+    assert "exit code 3" in str(err.value) and "broken" in str(err.value)
+    assert run([tool("sh"), "-c", "exit 3"], check=False).returncode == 3
+
+
+def test_missing_tool_names_package():
+    with pytest.raises(SanError) as err:
+        tool("no-such-tool-xyz", "some-package")
+    assert "some-package" in str(err.value)
+
+
+def test_write_atomic_is_private(tmp_path):
+    target = tmp_path / "sub" / "secret.json"
+    write_atomic(target, "{}")
+    assert target.read_text() == "{}"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["secret.json"]
+
+
+def test_sanctl_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sanctl {__version__}"

@@ -1,0 +1,1 @@
+"""The admin web page, a Flask application (installed as sanappliance.ui)."""
