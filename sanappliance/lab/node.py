@@ -87,7 +87,8 @@ class Node:
 
     def _check_alive(self, when: str) -> None:
         if self.proc is not None and self.proc.poll() is not None:
-            tail = self.log_tail(self.paths.qemu_log, 8)
+            tail = "\n".join(line for line in self.log_tail(self.paths.qemu_log, 8).splitlines()
+                             if not line.startswith("$ "))
             raise LabError(f"qemu of {self.name} exited with code {self.proc.returncode} {when}; "
                            f"console {self.paths.console_log}, qemu log {self.paths.qemu_log}:\n{tail}",
                            field="node", value=self.name)

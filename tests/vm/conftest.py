@@ -1,0 +1,65 @@
+"""Fixtures for tests that boot appliance VMs. Labs are module-scoped (one lab alive at a time on the 2 host cores);
+when any test of a module fails, the nodes' console, qemu log and journal land in build/test-logs/<module>/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sanappliance.lab import Images, Lab, LabSpec
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("SANAPPLIANCE_BUILD", ROOT / "build"))
+RUNS = BUILD / "test-runs"
+LOGS = BUILD / "test-logs"
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.vm)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed:
+        item.module.__dict__["_lab_failed"] = True
+
+
+@pytest.fixture(scope="session")
+def images() -> Images:
+    if os.geteuid() != 0:
+        pytest.skip("VM tests need root (qemu taps, network namespaces)")
+    found = Images.from_build_dir(BUILD)
+    for path in (found.kernel, found.initrd, found.root, found.iso):
+        if not path.is_file():
+            pytest.fail(f"{path} missing: run `make iso` (make test does) before the VM tests")
+    return found
+
+
+def start_lab(request, images: Images, spec: LabSpec, name: str | None = None):
+    """Start a lab for the requesting module; yields it; collects logs if a test of the module failed."""
+    name = name or request.module.__name__.rsplit(".", 1)[-1]
+    workdir = RUNS / name
+    shutil.rmtree(workdir, ignore_errors=True)
+    lab = Lab(spec, images, workdir)
+    try:
+        lab.start()
+    except Exception:
+        lab.collect_logs(LOGS / name)
+        raise
+    return lab
+
+
+def stop_lab(request, lab: Lab) -> None:
+    name = lab.workdir.name
+    if request.module.__dict__.get("_lab_failed"):
+        dest = lab.collect_logs(LOGS / name)
+        print(f"\nlogs of the failed lab in {dest}")
+    lab.close()
+    shutil.rmtree(lab.workdir, ignore_errors=True)

@@ -1,0 +1,63 @@
+"""The live ISO boots under qemu (BIOS, and UEFI with OVMF) to a running appliance, checked from inside."""
+
+from pathlib import Path
+
+import pytest
+
+from sanappliance import __version__
+from sanappliance.lab import Boot, Firmware, LabSpec, NodeSpec
+from sanappliance.lab.disks import make_persistence_disk
+from sanappliance.lab.qemu import OVMF
+
+from .conftest import RUNS, start_lab, stop_lab
+
+
+@pytest.fixture(scope="module")
+def persist_disk():
+    path = RUNS / "iso-persist.img"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make_persistence_disk(path)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def bios(request, images, persist_disk):
+    spec = LabSpec(nodes=(NodeSpec("live", boot=Boot.ISO, attach=(persist_disk,)),))
+    lab = start_lab(request, images, spec, name="iso-bios")
+    yield lab
+    stop_lab(request, lab)
+
+
+def test_bios_boot_to_a_running_live_appliance(bios):
+    node = bios.node("live")
+    print(f"\nISO (BIOS) ready {node.ready_seconds:.1f} s after qemu start")
+    assert node.sh("systemctl is-system-running").stdout.strip() == "running"
+    assert "boot=live" in node.sh("cat /proc/cmdline").stdout
+    assert node.sh("findmnt -n -o FSTYPE /").stdout.strip() == "overlay"
+    assert node.sh("sanctl --version").stdout.strip() == f"sanctl {__version__}"
+    assert node.sh("cat /run/sanappliance/ready").stdout.startswith(f"sanappliance {__version__} ready")
+    assert not node.sh("test -d /sys/firmware/efi", check=False).ok
+
+
+def test_configuration_survives_a_reboot_on_the_persistence_disk(bios):
+    node = bios.node("live")
+    assert "/run/live/persistence" in node.sh("findmnt -rn -o TARGET").stdout
+    node.sh("echo kept > /etc/sanappliance/marker && sync")
+    assert node.power_off(timeout=120), "the live appliance did not power off cleanly"
+    seconds = bios.restart("live")
+    print(f"\nISO (BIOS) booted again in {seconds:.1f} s")
+    assert node.sh("cat /etc/sanappliance/marker").stdout.strip() == "kept"
+
+
+@pytest.mark.skipif(not Path(OVMF).is_file(), reason="OVMF (Debian package ovmf) not installed")
+def test_uefi_boot(request, images):
+    spec = LabSpec(nodes=(NodeSpec("live", boot=Boot.ISO, firmware=Firmware.UEFI),))
+    lab = start_lab(request, images, spec, name="iso-uefi")
+    try:
+        node = lab.node("live")
+        print(f"\nISO (UEFI) ready {node.ready_seconds:.1f} s after qemu start")
+        assert node.sh("test -d /sys/firmware/efi && echo efi").stdout.strip() == "efi"
+        assert node.sh("sanctl --version").stdout.strip() == f"sanctl {__version__}"
+    finally:
+        stop_lab(request, lab)

@@ -1,0 +1,78 @@
+"""Each way a lab can fail gives a clear error, keeps the logs and leaves no qemu process or namespace behind."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from sanappliance.lab import Forward, Images, Lab, LabError, LabSpec, NodeSpec, default_networks
+
+from .conftest import RUNS
+
+
+def qemu_processes(workdir: Path) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "qemu-system" in cmdline and str(workdir) in cmdline:
+                found.append(int(pid))
+    return found
+
+
+def namespaces() -> set[str]:
+    return {p.name for p in Path("/run/netns").glob("sanlab-*")} if Path("/run/netns").is_dir() else set()
+
+
+def test_missing_image(tmp_path, images):
+    lab = Lab(LabSpec(nodes=(NodeSpec("node1"),)), Images.from_build_dir(tmp_path / "nothing"), tmp_path / "w")
+    with pytest.raises(LabError) as err:
+        lab.start()
+    assert err.value.field == "image" and "make image" in str(err.value)
+    assert qemu_processes(tmp_path) == []
+
+
+def test_port_in_use(tmp_path, images):
+    before = namespaces()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        spec = LabSpec(nodes=(NodeSpec("node1", forwards=(Forward(3260, port),), networks=("cluster",)),),
+                       networks=default_networks("cluster"))
+        with pytest.raises(LabError) as err:
+            Lab(spec, images, tmp_path / "w").start()
+    assert err.value.field == "forwards.host_port" and str(port) in str(err.value)
+    assert qemu_processes(tmp_path) == [] and namespaces() == before
+
+
+def test_node_that_never_comes_up(images):
+    workdir = RUNS / "never-up"
+    # The guest boots, but its command channel never answers: from the lab's side the node never comes up.
+    spec = LabSpec(nodes=(NodeSpec("stuck", extra_cmdline="systemd.mask=qemu-guest-agent.service",
+                                   networks=("cluster",)),),
+                   networks=default_networks("cluster"), ready_timeout=40)
+    before = namespaces()
+    lab = Lab(spec, images, workdir)
+    with pytest.raises(LabError) as err:
+        lab.start()
+    assert "stuck did not come up within 40 s" in str(err.value)
+    console = workdir / "stuck" / "console.log"
+    assert str(console) in str(err.value)
+    assert "Linux version" in console.read_text(errors="replace")  # the log is kept
+    assert qemu_processes(workdir) == [] and namespaces() == before
+
+
+def test_node_that_dies_while_booting(images):
+    workdir = RUNS / "dies"
+    spec = LabSpec(nodes=(NodeSpec("dying", extra_cmdline="rdinit=/nonexistent"),), ready_timeout=120)
+    lab = Lab(spec, images, workdir)
+    with pytest.raises(LabError) as err:
+        lab.start()
+    assert "qemu of dying exited" in str(err.value) and "before it was ready" in str(err.value)
+    assert qemu_processes(workdir) == []
+    assert "Kernel panic" in (workdir / "dying" / "console.log").read_text(errors="replace")
