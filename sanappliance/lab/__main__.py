@@ -28,7 +28,6 @@ from .spec import Boot, Disk, Firmware, Forward, Images, LabSpec, NodeSpec, defa
 
 # Guest ports the appliance serves: iSCSI, the targetd API, the web page.
 APPLIANCE_PORTS = (3260, 18700, 443)
-RUNS = Path("build/runs")
 
 
 def lab_spec(nodes: int, *, iso: bool = False, uefi: bool = False) -> LabSpec:
@@ -45,13 +44,15 @@ def lab_spec(nodes: int, *, iso: bool = False, uefi: bool = False) -> LabSpec:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    workdir = RUNS / "current"
+    workdir = args.workdir
     lab = Lab(lab_spec(args.nodes, iso=args.iso, uefi=args.uefi), Images.from_build_dir(args.build_dir), workdir)
     print(f"booting {args.nodes} appliance node(s) under qemu; console logs in {workdir.resolve()}/NODE/", flush=True)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     try:
         lab.start()
+        for node in lab.nodes.values():
+            node.agent.close()  # qemu serves one agent client at a time: leave it to `exec`
         print(f"ready in {lab.boot_seconds:.0f} s\n")
         for name, node in lab.nodes.items():
             print(f"{name}:")
@@ -59,8 +60,9 @@ def cmd_up(args: argparse.Namespace) -> int:
                 print(f"  guest port {guest:<5} -> 127.0.0.1:{host}")
             for net, _tap in node.wiring.taps:
                 print(f"  {net} network address {lab.address(name, net)}")
-            print(f"  shell:   {sys.executable} -m sanappliance.lab console {name}     (Ctrl-] leaves)")
-            print(f"  command: {sys.executable} -m sanappliance.lab exec {name} -- sanctl --version")
+            where = f"{sys.executable} -m sanappliance.lab --workdir {workdir}"
+            print(f"  shell:   {where} console {name}     (Ctrl-] leaves)")
+            print(f"  command: {where} exec {name} -- sanctl --version")
         print("\nCtrl-C stops the lab.", flush=True)
         while not stop["now"] and all(n.alive() for n in lab.nodes.values()):
             time.sleep(1)
@@ -87,15 +89,15 @@ def _state(workdir: Path) -> dict:
         raise SanError("no running lab (start one with `make lab`)", field="lab", value=str(workdir)) from exc
 
 
-def _node_state(node: str) -> dict:
-    state = _state(RUNS / "current")
+def _node_state(workdir: Path, node: str) -> dict:
+    state = _state(workdir)
     if node not in state["nodes"]:
         raise SanError("no such node in the running lab", field="node", value=node)
     return state["nodes"][node]
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
-    agent = GuestAgent(Path(_node_state(args.node)["agent"]))
+    agent = GuestAgent(Path(_node_state(args.workdir, args.node)["agent"]))
     argv = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not argv:
         raise SanError("no command given", field="command")
@@ -108,7 +110,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    path = _node_state(args.node)["console"]
+    path = _node_state(args.workdir, args.node)["console"]
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     print(f"connected to {args.node}'s console; Ctrl-] leaves", flush=True)
@@ -143,7 +145,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     images = Images.from_build_dir(args.build_dir)
     results: dict[str, object] = {"host_cores": os.cpu_count()}
     for count in (1, 2):
-        lab = Lab(lab_spec(count), images, RUNS / f"bench-{count}")
+        lab = Lab(lab_spec(count), images, args.build_dir / "runs" / f"bench-{count}")
         try:
             lab.start()
             nodes = {}
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sanappliance.lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", type=Path, default=Path("build"))
+    parser.add_argument("--workdir", type=Path, help="the running lab's folder (default: BUILD_DIR/runs/current)")
     sub = parser.add_subparsers(dest="cmd", required=True)
     up = sub.add_parser("up", help="boot the lab and keep it running until Ctrl-C")
     up.add_argument("--nodes", type=int, default=1, choices=range(1, 4))
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--out", type=Path, default=Path("bench-results/lab.json"))
     bench.set_defaults(fn=cmd_bench)
     args = parser.parse_args(argv)
+    args.workdir = (args.workdir or args.build_dir / "runs" / "current").resolve()
     try:
         return args.fn(args)
     except SanError as exc:

@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sanappliance.apply.runner import run, tool
@@ -163,6 +164,15 @@ class Lab:
             if guest == guest_port:
                 return host
         raise LabError("no forward for that guest port", field="guest_port", value=guest_port)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str, interval: float = 1.0) -> float:
+        """Poll `condition` until it holds; returns the seconds it took, or raises a LabError naming `what`."""
+        started = time.monotonic()
+        while not condition():
+            if time.monotonic() - started > timeout:
+                raise LabError(f"timed out after {timeout:.0f} s waiting for {what}", field="wait", value=what)
+            time.sleep(interval)
+        return time.monotonic() - started
 
     def cut(self, node: str, network: str) -> None:
         self.node(node).set_link(network, False)

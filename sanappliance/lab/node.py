@@ -162,6 +162,18 @@ class Node:
     def sh(self, script: str, *, check: bool = True, timeout: float = 120.0) -> ExecResult:
         return self.run(["/bin/sh", "-c", script], check=check, timeout=timeout)
 
+    def wait_for(self, script: str, timeout: float = 60.0, interval: float = 1.0) -> float:
+        """Run `script` until it exits 0; returns the seconds it took, or raises a LabError with its last output."""
+        started = time.monotonic()
+        while True:
+            result = self.sh(script, check=False, timeout=max(5.0, timeout))
+            if result.ok:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise LabError(f"{self.name}: `{script}` did not succeed within {timeout:.0f} s: "
+                               f"{(result.stderr or result.stdout).strip()[-400:]}", field="wait", value=script)
+            time.sleep(interval)
+
     # --- evidence ---------------------------------------------------------------------------------------------------
 
     @staticmethod

@@ -1,7 +1,5 @@
 """Two nodes with a shared disk and private links, as every cluster test will use them."""
 
-import time
-
 import pytest
 
 from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
@@ -33,15 +31,6 @@ def operstate(lab, node, network):
     return lab.node(node).sh(script, check=False).stdout.strip()
 
 
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(1)
-    return True
-
-
 def test_both_see_the_shared_disk_by_the_same_name(lab):
     disk = "/dev/disk/by-id/virtio-shared0"
     lab.node("node1").sh(f"printf 'written-by-node1' | dd of={disk} bs=512 conv=sync oflag=direct status=none")
@@ -51,7 +40,7 @@ def test_both_see_the_shared_disk_by_the_same_name(lab):
 
 def test_nodes_reach_each_other_on_every_network(lab):
     for network in ("cluster", "repl"):
-        assert wait_for(lambda n=network: pings(lab, "node1", "node2", n)), network
+        lab.wait_until(lambda n=network: pings(lab, "node1", "node2", n), 30, f"node1 reaching node2 on {network}")
         assert pings(lab, "node2", "node1", network), network
 
 
@@ -68,7 +57,7 @@ def test_cut_and_restore_a_link(lab):
         assert pings(lab, "node2", "node1", "repl")  # only that link is cut
     finally:
         lab.restore("node1", "cluster")
-    assert wait_for(lambda: pings(lab, "node2", "node1", "cluster"))
+    lab.wait_until(lambda: pings(lab, "node2", "node1", "cluster"), 30, "the cluster link back")
     assert operstate(lab, "node1", "cluster") == "up"
 
 
@@ -80,4 +69,4 @@ def test_hard_power_off_and_boot_again(lab):
     assert not pings(lab, "node1", "node2", "cluster")
     seconds = lab.restart("node2")
     print(f"\nnode2 booted again in {seconds:.1f} s")
-    assert wait_for(lambda: pings(lab, "node1", "node2", "cluster"))
+    lab.node("node2").wait_for(f"ping -c1 -W2 {lab.address('node1', 'cluster')}", timeout=30)
