@@ -1,0 +1,183 @@
+"""The appliance's desired state: pools, volumes, iSCSI targets. Frozen dataclasses; change them with `replace`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from sanappliance.errors import SanError
+
+from .serialize import from_dict, to_dict
+
+SCHEMA_VERSION = 1
+FILEIO_DIR = "/var/lib/sanappliance/fileio"
+
+
+class VolumeKind(Enum):
+    LV = "lv"  # a logical volume in a pool (LVM volume group): LIO block backstore
+    FILEIO = "fileio"  # a (sparse) file: LIO fileio backstore
+    RAMDISK = "ramdisk"  # memory, lost at reboot: LIO rd_mcp backstore (for tests)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An LVM volume group on whole disks, named by their stable /dev/disk/by-id paths."""
+
+    name: str
+    disks: tuple[str, ...]
+    thin: bool = False  # a thin pool LV fills the VG; volumes are thin LVs in it
+
+    @property
+    def vg(self) -> str:
+        return f"san-{self.name}"
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    kind: VolumeKind
+    size: int  # bytes
+    pool: str = ""  # LV only
+    path: str = ""  # FILEIO only; empty: FILEIO_DIR/<name>.img
+    wwn: str = ""  # the LUN's unit serial (a UUID), fixed at creation so initiators and multipath see one device
+    attributes: dict[str, Any] = field(default_factory=dict)  # device attributes (settings.DEVICE_ATTRIBUTES)
+
+    @property
+    def file_path(self) -> str:
+        return self.path or f"{FILEIO_DIR}/{self.name}.img"
+
+
+@dataclass(frozen=True)
+class Chap:
+    userid: str
+    password: str
+    mutual_userid: str = ""
+    mutual_password: str = ""
+
+    def masked(self) -> dict[str, str]:
+        """What listings show: user names, never secrets."""
+        return {"userid": self.userid, "password": "(set)", "mutual_userid": self.mutual_userid,
+                "mutual_password": "(set)" if self.mutual_password else ""}
+
+
+@dataclass(frozen=True)
+class Portal:
+    address: str = "0.0.0.0"
+    port: int = 3260
+
+    def __str__(self) -> str:
+        return f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Lun:
+    lun: int
+    volume: str
+
+
+@dataclass(frozen=True)
+class MappedLun:
+    mapped_lun: int  # the LUN number the initiator sees
+    tpg_lun: int  # the TPG's LUN it points to
+    write_protect: bool = False
+
+
+@dataclass(frozen=True)
+class Acl:
+    initiator: str  # IQN, EUI or NAA name
+    mapped_luns: tuple[MappedLun, ...] = ()
+    chap: Chap | None = None
+
+
+@dataclass(frozen=True)
+class InitiatorGroup:
+    """A named set of initiators sharing one LUN mapping (and CHAP, if set): one LIO ACL each, tagged with the name."""
+
+    name: str
+    initiators: tuple[str, ...] = ()
+    mapped_luns: tuple[MappedLun, ...] = ()
+    chap: Chap | None = None
+
+
+@dataclass(frozen=True)
+class Tpg:
+    tag: int = 1
+    enabled: bool = True
+    portals: tuple[Portal, ...] = (Portal(),)
+    luns: tuple[Lun, ...] = ()
+    acls: tuple[Acl, ...] = ()
+    groups: tuple[InitiatorGroup, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)  # settings.TPG_ATTRIBUTES overrides
+    parameters: dict[str, Any] = field(default_factory=dict)  # settings.TPG_PARAMETERS overrides
+
+
+@dataclass(frozen=True)
+class Target:
+    iqn: str
+    tpgs: tuple[Tpg, ...] = (Tpg(),)
+
+
+@dataclass(frozen=True)
+class DiscoveryAuth:
+    """CHAP for SendTargets discovery sessions (fabric-wide in LIO)."""
+
+    chap: Chap | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    schema: int = SCHEMA_VERSION
+    generation: int = 0  # counts saved changes; a write based on an older generation is refused
+    pools: tuple[Pool, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    targets: tuple[Target, ...] = ()
+    discovery: DiscoveryAuth = DiscoveryAuth()
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Config:
+        return from_dict(cls, data, "config")
+
+    # --- look-ups ---------------------------------------------------------------------------------------------------
+
+    def pool(self, name: str) -> Pool:
+        for pool in self.pools:
+            if pool.name == name:
+                return pool
+        raise SanError("no such pool", field="pool", value=name)
+
+    def volume(self, name: str) -> Volume:
+        for volume in self.volumes:
+            if volume.name == name:
+                return volume
+        raise SanError("no such volume", field="volume", value=name)
+
+    def target(self, iqn: str) -> Target:
+        for target in self.targets:
+            if target.iqn == iqn.lower():
+                return target
+        raise SanError("no such target", field="target", value=iqn)
+
+    def exports_of(self, volume: str) -> list[tuple[str, int, int]]:
+        """(target, tpg tag, lun) of every LUN that serves the volume."""
+        return [(t.iqn, g.tag, lun.lun) for t in self.targets for g in t.tpgs for lun in g.luns
+                if lun.volume == volume]
+
+
+def tpg_of(target: Target, tag: int) -> Tpg:
+    for tpg in target.tpgs:
+        if tpg.tag == tag:
+            return tpg
+    raise SanError("no such TPG", field="tpg", value=tag)
+
+
+def replace_item(items: tuple[Any, ...], old: Any, new: Any | None) -> tuple[Any, ...]:
+    """items with `old` replaced by `new` (or removed when new is None), order kept."""
+    return tuple(new if item is old else item for item in items if not (item is old and new is None))
+
+
+__all__ = ["Acl", "Chap", "Config", "DiscoveryAuth", "InitiatorGroup", "Lun", "MappedLun", "Pool", "Portal",
+           "Target", "Tpg", "Volume", "VolumeKind", "replace", "replace_item", "tpg_of"]

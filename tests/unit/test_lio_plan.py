@@ -1,0 +1,160 @@
+from dataclasses import replace
+
+from sanappliance.lio import plan as P
+from sanappliance.lio.render import render
+from sanappliance.lio.state import NO_CHAP, LioState
+from sanappliance.model.config import Acl, Chap, Config, Lun, MappedLun, Target, Tpg
+
+from .test_model import INIT1, TARGET, sample
+
+
+def kinds(actions):
+    return [type(a).__name__ for a in actions]
+
+
+def test_render_sample():
+    state = render(sample())
+    assert set(state.storage) == {"block/v1", "fileio/v2", "rd_mcp/r1"}
+    assert state.storage["block/v1"].dev == "/dev/san-p1/v1"
+    assert state.storage["fileio/v2"].dev == "/var/lib/sanappliance/fileio/v2.img"
+    assert state.storage["fileio/v2"].attributes["emulate_tpu"] == 0  # the admin's override
+    assert state.storage["block/v1"].attributes["emulate_tpu"] == 1  # the appliance default
+    assert "emulate_tpu" not in state.storage["rd_mcp/r1"].attributes  # rd_mcp cannot UNMAP
+    tpg = state.targets[TARGET].tpgs[1]
+    assert tpg.luns == {0: "block/v1", 1: "fileio/v2"}
+    assert tpg.portals == (("0.0.0.0", 3260),)
+    assert tpg.attributes["authentication"] == 1 and tpg.parameters["AuthMethod"] == "CHAP"
+    assert tpg.attributes["login_timeout"] == 10 and tpg.attributes["generate_node_acls"] == 0
+    assert tpg.acls["iqn.1994-05.com.redhat:client2"].tag == "g1"
+
+
+def test_from_empty_builds_bottom_up_and_enables_last():
+    actions = P.plan(LioState(), render(sample()))
+    names = kinds(actions)
+    assert not any(n.startswith("Delete") for n in names)
+    assert names.index("CreateTarget") > max(i for i, n in enumerate(names) if n == "CreateStorage")
+    assert names[-1] == "SetTpgEnabled"
+    assert names.count("CreateLun") == 2 and names.count("CreateAcl") == 2 and names.count("CreateMappedLun") == 3
+
+
+def test_converged_state_plans_nothing():
+    desired = render(sample())
+    assert P.plan(desired, desired) == []
+
+
+def test_one_more_lun_touches_only_that_lun():
+    config = sample()
+    tpg = config.targets[0].tpgs[0]
+    more = replace(config, targets=(Target(TARGET, (replace(tpg, luns=tpg.luns + (Lun(2, "r1"),)),)),))
+    actions = P.plan(render(config), render(more))
+    assert actions == [P.CreateLun(TARGET, 1, 2, "rd_mcp/r1")]
+
+
+def test_changed_backstore_is_recreated_and_its_luns_and_mappings_rebuilt():
+    config = sample()
+    bigger = replace(config, volumes=tuple(replace(v, size=v.size * 2) if v.name == "v2" else v
+                                           for v in config.volumes))
+    actions = P.plan(render(config), render(bigger))
+    names = kinds(actions)
+    assert names[:2] == ["DeleteLun", "DeleteStorage"]  # the mapped LUN pointing at it goes with the LUN
+    assert P.CreateStorage in map(type, actions) and P.CreateLun(TARGET, 1, 1, "fileio/v2") in actions
+    remaps = [a for a in actions if isinstance(a, P.CreateMappedLun)]
+    assert {(a.wwn, a.mapped.mapped_lun) for a in remaps} == {(INIT1, 1), ("iqn.1994-05.com.redhat:client2", 0)}
+    assert "DeleteMappedLun" not in names and "DeleteTarget" not in names
+
+
+def test_removed_target_is_one_action():
+    config = sample()
+    empty = replace(config, targets=())
+    assert P.plan(render(config), render(empty)) == [P.DeleteTarget(TARGET)]
+
+
+def test_acl_changes():
+    config = sample()
+    tpg = config.targets[0].tpgs[0]
+    acl = tpg.acls[0]
+    new_acl = replace(acl, mapped_luns=(MappedLun(0, 1),), chap=Chap("user1", "another-secret-9"))
+    changed = replace(config, targets=(Target(TARGET, (replace(tpg, acls=(new_acl,)),)),))
+    actions = P.plan(render(config), render(changed))
+    assert P.DeleteMappedLun(TARGET, 1, INIT1, 0) in actions
+    assert P.DeleteMappedLun(TARGET, 1, INIT1, 1) in actions
+    assert P.CreateMappedLun(TARGET, 1, INIT1, render(changed).targets[TARGET].tpgs[1].acls[INIT1].mapped[0]) \
+        in actions
+    auth = [a for a in actions if isinstance(a, P.SetAclAuth)]
+    assert len(auth) == 1 and "another-secret-9" not in auth[0].describe()
+
+
+def test_interrupted_apply_converges():
+    """Applying any prefix of a plan, then planning again, yields the rest (no duplicate creates)."""
+    desired = render(sample())
+    full = P.plan(LioState(), desired)
+    partial = simulate(LioState(), full[:7])
+    rest = P.plan(partial, desired)
+    assert simulate(partial, rest) == simulate(LioState(), full)
+
+
+def simulate(state: LioState, actions) -> LioState:
+    """A minimal model of LIO applying actions (enough to check planning; the real LIO is exercised in the VM)."""
+    from sanappliance.lio.state import Acl as A
+    from sanappliance.lio.state import Target as T
+    from sanappliance.lio.state import Tpg as G
+    storage, targets = dict(state.storage), {k: T(k, dict(v.tpgs)) for k, v in state.targets.items()}
+    desired = render(sample())
+    for a in actions:
+        if isinstance(a, P.CreateStorage):
+            storage[a.storage.key] = a.storage
+        elif isinstance(a, P.SetStorageAttributes):
+            so = storage[a.key]
+            storage[a.key] = replace(so, attributes={**so.attributes, **a.attributes})
+        elif isinstance(a, P.CreateTarget):
+            targets[a.target] = T(a.target, {})
+        elif isinstance(a, P.CreateTpg):
+            targets[a.target].tpgs[a.tag] = G(a.tag, enabled=False)
+        else:
+            tpg = targets[a.target].tpgs[a.tag]
+            if isinstance(a, P.SetTpgSettings):
+                tpg = replace(tpg, attributes={**tpg.attributes, **a.attributes},
+                              parameters={**tpg.parameters, **a.parameters})
+            elif isinstance(a, P.CreatePortal):
+                tpg = replace(tpg, portals=tuple(sorted(tpg.portals + ((a.address, a.port),))))
+            elif isinstance(a, P.CreateLun):
+                tpg = replace(tpg, luns={**tpg.luns, a.lun: a.key})
+            elif isinstance(a, P.CreateAcl):
+                tpg = replace(tpg, acls={**tpg.acls, a.wwn: A(a.wwn, a.group)})
+            elif isinstance(a, P.SetAclAuth):
+                tpg = replace(tpg, acls={**tpg.acls, a.wwn: replace(tpg.acls[a.wwn], chap=a.chap)})
+            elif isinstance(a, P.CreateMappedLun):
+                acl = tpg.acls[a.wwn]
+                mapped = tuple(sorted(acl.mapped + (a.mapped,), key=lambda m: m.mapped_lun))
+                tpg = replace(tpg, acls={**tpg.acls, a.wwn: replace(acl, mapped=mapped)})
+            elif isinstance(a, P.SetTpgEnabled):
+                tpg = replace(tpg, enabled=a.enabled)
+            else:
+                raise AssertionError(a)
+            targets[a.target].tpgs[a.tag] = tpg
+    assert desired is not None
+    return LioState(storage, targets, state.discovery)
+
+
+def test_discovery_auth():
+    config = sample()
+    with_auth = replace(config, discovery=replace(config.discovery, chap=Chap("disc", "discovery-secret")))
+    actions = P.plan(render(config), render(with_auth))
+    assert actions == [P.SetDiscoveryAuth(("disc", "discovery-secret", "", ""))]
+    assert "discovery-secret" not in actions[0].describe()
+    assert P.plan(render(with_auth), render(config)) == [P.SetDiscoveryAuth(NO_CHAP)]
+
+
+def test_every_action_describes_itself():
+    config = sample()
+    for action in P.plan(LioState(), render(config)) + P.plan(render(config), LioState()):
+        text = action.describe()
+        assert text and "secret-secret" not in text
+
+
+def test_acl_without_chap_when_tpg_has_none():
+    config = Config(pools=sample().pools, volumes=sample().volumes, targets=(Target(TARGET, (Tpg(luns=(Lun(0, "r1"),),
+                                                                            acls=(Acl(INIT1),)),)),))
+    tpg = render(config).targets[TARGET].tpgs[1]
+    assert tpg.attributes["authentication"] == 0 and tpg.parameters["AuthMethod"] == "CHAP,None"
+    assert not [a for a in P.plan(LioState(), render(config)) if isinstance(a, P.SetAclAuth)]
