@@ -1,0 +1,201 @@
+"""LIO through rtslib-fb: read the live kernel target into a LioState, and carry out a plan's actions.
+
+Only the iSCSI fabric is read and changed; storage objects of other plugins (pscsi, user) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanappliance.errors import SanError
+from sanappliance.lio import plan as P
+from sanappliance.lio.state import NO_CHAP, Acl, LioState, MappedLun, StorageObject, Target, Tpg
+from sanappliance.model import settings
+
+MANAGED_PLUGINS = ("block", "fileio", "rd_mcp")
+
+
+def _rtslib() -> Any:
+    try:
+        import rtslib_fb
+    except ImportError as exc:  # pragma: no cover - the appliance always has it
+        raise SanError("rtslib-fb is not installed", field="rtslib") from exc
+    return rtslib_fb
+
+
+def _chap(obj: Any, prefix: str = "chap_") -> tuple[str, str, str, str]:
+    return (getattr(obj, f"{prefix}userid") or "", getattr(obj, f"{prefix}password") or "",
+            getattr(obj, f"{prefix}mutual_userid") or "", getattr(obj, f"{prefix}mutual_password") or "")
+
+
+def _int(value: str) -> int | str:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def read_state() -> LioState:
+    """The live LIO state (storage objects of the managed plugins, iSCSI targets, discovery auth)."""
+    rtslib = _rtslib()
+    root = rtslib.RTSRoot()
+    storage = {}
+    for so in root.storage_objects:
+        if so.plugin not in MANAGED_PLUGINS:
+            continue
+        dev = so.udev_path if so.plugin in ("block", "fileio") else ""
+        size = int(so.size) if so.plugin in ("fileio", "rd_mcp") else 0
+        attributes = {name: _int(so.get_attribute(name)) for name in settings.DEVICE_ATTRIBUTES
+                      if name in so.list_attributes()}
+        state = StorageObject(so.name, so.plugin, dev or "", size, so.wwn, attributes)  # type: ignore[arg-type]
+        storage[state.key] = state
+    targets = {}
+    for target in root.targets:
+        if target.fabric_module.name != "iscsi":
+            continue
+        tpgs = {}
+        for tpg in target.tpgs:
+            luns = {lun.lun: f"{lun.storage_object.plugin}/{lun.storage_object.name}" for lun in tpg.luns}
+            acls = {}
+            for acl in tpg.node_acls:
+                mapped = tuple(sorted((MappedLun(m.mapped_lun, m.tpg_lun.lun, bool(m.write_protect))
+                                       for m in acl.mapped_luns), key=lambda m: m.mapped_lun))
+                acls[acl.node_wwn] = Acl(acl.node_wwn, acl.tag or "", mapped, _chap(acl))
+            attributes = {n: _int(tpg.get_attribute(n)) for n in settings.TPG_ATTRIBUTES
+                          if n in tpg.list_attributes()}
+            parameters = {n: tpg.get_parameter(n) for n in (*settings.TPG_PARAMETERS, "AuthMethod")
+                          if n in tpg.list_parameters()}
+            tpgs[tpg.tag] = Tpg(tpg.tag, bool(tpg.enable), tuple(sorted((p.ip_address, p.port)
+                                                                        for p in tpg.network_portals)),
+                                luns, acls, attributes, parameters)  # type: ignore[arg-type]
+        targets[target.wwn] = Target(target.wwn, tpgs)
+    fabric = rtslib.FabricModule("iscsi")
+    discovery = _chap(fabric, "discovery_") if fabric.discovery_enable_auth else NO_CHAP
+    return LioState(storage, targets, discovery)
+
+
+@dataclass
+class Executor:
+    """Carries out plan actions on the live LIO, looking rtslib objects up as it goes."""
+
+    rtslib: Any = field(default_factory=_rtslib)
+    done: list[P.Action] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = self.rtslib.RTSRoot()
+        self.fabric = self.rtslib.FabricModule("iscsi")
+        self._storage = {f"{so.plugin}/{so.name}": so for so in self.root.storage_objects}
+
+    def target(self, wwn: str) -> Any:
+        return self.rtslib.Target(self.fabric, wwn, mode="lookup")
+
+    def tpg(self, wwn: str, tag: int) -> Any:
+        return self.rtslib.TPG(self.target(wwn), tag, mode="lookup")
+
+    def acl(self, wwn: str, tag: int, initiator: str) -> Any:
+        return self.rtslib.NodeACL(self.tpg(wwn, tag), initiator, mode="lookup")
+
+    def run(self, actions: Iterable[P.Action], progress: Callable[[P.Action], None] | None = None) -> None:
+        for action in actions:
+            handler = getattr(self, "do_" + type(action).__name__)
+            try:
+                handler(action)
+            except SanError:
+                raise
+            except Exception as exc:  # rtslib raises RTSLibError, OSError, ValueError: all become one error type
+                raise SanError(f"LIO refused to {action.describe()}: {exc}", field="lio",
+                               value=type(action).__name__) from exc
+            self.done.append(action)
+            if progress:
+                progress(action)
+
+    # deletions
+    def do_DeleteTarget(self, a: P.DeleteTarget) -> None:
+        self.target(a.target).delete()
+
+    def do_DeleteTpg(self, a: P.DeleteTpg) -> None:
+        self.tpg(a.target, a.tag).delete()
+
+    def do_DeleteAcl(self, a: P.DeleteAcl) -> None:
+        self.acl(a.target, a.tag, a.wwn).delete()
+
+    def do_DeleteMappedLun(self, a: P.DeleteMappedLun) -> None:
+        self.rtslib.MappedLUN(self.acl(a.target, a.tag, a.wwn), a.mapped_lun).delete()
+
+    def do_DeleteLun(self, a: P.DeleteLun) -> None:
+        self.rtslib.LUN(self.tpg(a.target, a.tag), a.lun).delete()
+
+    def do_DeletePortal(self, a: P.DeletePortal) -> None:
+        self.rtslib.NetworkPortal(self.tpg(a.target, a.tag), a.address, a.port, mode="lookup").delete()
+
+    def do_DeleteStorage(self, a: P.DeleteStorage) -> None:
+        self._storage.pop(a.key).delete()
+
+    # creations
+    def do_CreateStorage(self, a: P.CreateStorage) -> None:
+        so, r = a.storage, self.rtslib
+        wwn = so.wwn or None
+        if so.plugin == "block":
+            obj = r.BlockStorageObject(so.name, dev=so.dev, wwn=wwn)
+        elif so.plugin == "fileio":
+            obj = r.FileIOStorageObject(so.name, dev=so.dev, size=so.size, wwn=wwn)
+        else:
+            obj = r.RDMCPStorageObject(so.name, size=so.size, wwn=wwn)
+        self._storage[so.key] = obj
+
+    def do_SetStorageAttributes(self, a: P.SetStorageAttributes) -> None:
+        obj = self._storage[a.key]
+        for name, value in sorted(a.attributes.items()):
+            obj.set_attribute(name, value)
+
+    def do_CreateTarget(self, a: P.CreateTarget) -> None:
+        self.rtslib.Target(self.fabric, a.target, mode="create")
+
+    def do_CreateTpg(self, a: P.CreateTpg) -> None:
+        self.rtslib.TPG(self.target(a.target), a.tag, mode="create")
+
+    def do_SetTpgSettings(self, a: P.SetTpgSettings) -> None:
+        tpg = self.tpg(a.target, a.tag)
+        for name, value in sorted(a.parameters.items()):
+            tpg.set_parameter(name, value)
+        # authentication last: CHAP credentials of the ACLs are set by then, or are about to be
+        for name, value in sorted(a.attributes.items(), key=lambda kv: kv[0] == "authentication"):
+            tpg.set_attribute(name, value)
+
+    def do_CreatePortal(self, a: P.CreatePortal) -> None:
+        self.rtslib.NetworkPortal(self.tpg(a.target, a.tag), a.address, a.port, mode="create")
+
+    def do_CreateLun(self, a: P.CreateLun) -> None:
+        self.rtslib.LUN(self.tpg(a.target, a.tag), a.lun, storage_object=self._storage[a.key])
+
+    def do_CreateAcl(self, a: P.CreateAcl) -> None:
+        acl = self.rtslib.NodeACL(self.tpg(a.target, a.tag), a.wwn, mode="create")
+        if a.group:
+            acl.tag = a.group
+
+    def do_SetAclTag(self, a: P.SetAclTag) -> None:
+        self.acl(a.target, a.tag, a.wwn).tag = a.group or None
+
+    def do_SetAclAuth(self, a: P.SetAclAuth) -> None:
+        acl = self.acl(a.target, a.tag, a.wwn)
+        acl.chap_userid, acl.chap_password, acl.chap_mutual_userid, acl.chap_mutual_password = a.chap
+
+    def do_CreateMappedLun(self, a: P.CreateMappedLun) -> None:
+        self.rtslib.MappedLUN(self.acl(a.target, a.tag, a.wwn), a.mapped.mapped_lun, a.mapped.tpg_lun,
+                              a.mapped.write_protect)
+
+    def do_SetTpgEnabled(self, a: P.SetTpgEnabled) -> None:
+        self.tpg(a.target, a.tag).enable = a.enabled
+
+    def do_SetDiscoveryAuth(self, a: P.SetDiscoveryAuth) -> None:
+        userid, password, mutual_userid, mutual_password = a.chap
+        if not userid:
+            self.fabric.clear_discovery_auth_settings()
+            return
+        self.fabric.discovery_userid = userid
+        self.fabric.discovery_password = password
+        self.fabric.discovery_mutual_userid = mutual_userid
+        self.fabric.discovery_mutual_password = mutual_password
+        self.fabric.discovery_enable_auth = True

@@ -1,0 +1,40 @@
+"""The live system as the service layer sees it: one object with the few calls that read or change the node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sanappliance.lio import plan as P
+from sanappliance.lio.state import LioState
+from sanappliance.model.config import Config
+from sanappliance.model.validate import Facts
+from sanappliance.storage import plan as S
+
+from . import disks, lio, lvm
+
+
+class LiveSystem:
+    def read_lio(self) -> LioState:
+        return lio.read_state()
+
+    def run_lio(self, actions: Sequence[P.Action]) -> None:
+        lio.Executor().run(actions)
+
+    def read_lvm(self, known_disks: Iterable[str]) -> S.LvmState:
+        return lvm.read_state(known_disks)
+
+    def run_lvm(self, actions: Sequence[S.Action]) -> None:
+        lvm.ensure_file_dir()
+        lvm.execute(actions)
+
+    def disks(self, config: Config) -> list[disks.DiskInfo]:
+        return disks.discover(tuple(p.vg for p in config.pools))
+
+    def facts(self, config: Config) -> Facts:
+        found = self.disks(config)
+        ours = {d for p in config.pools for d in p.disks}
+        sizes = lvm.vg_sizes()
+        return Facts(disk_sizes={d.path: d.size for d in found},
+                     disks_in_use={d.path: d.in_use for d in found if d.in_use and d.path not in ours},
+                     pool_sizes={p.name: sizes[p.vg] if p.vg in sizes else sum(
+                         d.size for d in found if d.path in p.disks) for p in config.pools})

@@ -1,0 +1,98 @@
+"""The saved desired state: /etc/sanappliance/config.json (0600, atomic writes, a generation counter that refuses a
+stale write), compressed backups of each replaced version (the last 10), and the operation lock of every front end."""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from sanappliance.errors import SanError
+from sanappliance.model.config import Config
+from sanappliance.model.upgrade import upgrade
+
+from .files import write_atomic
+
+CONFIG_DIR = Path("/etc/sanappliance")
+KEEP_BACKUPS = 10
+
+
+class ConfigStore:
+    def __init__(self, directory: Path = CONFIG_DIR) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / "config.json"
+        self.backups = self.directory / "backups"
+
+    def load(self) -> Config:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return Config()
+        return self.parse(text, str(self.path))
+
+    @staticmethod
+    def parse(text: str, source: str) -> Config:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SanError(f"not valid JSON: {exc.msg} at line {exc.lineno}", field=source) from None
+        if not isinstance(data, dict):
+            raise SanError("expected a JSON object", field=source)
+        return Config.from_dict(upgrade(data))
+
+    def save(self, config: Config, expected_generation: int) -> Config:
+        """Write config as generation expected+1; refuses if the file moved on since `expected_generation`."""
+        current = self.load()
+        if current.generation != expected_generation:
+            raise SanError(f"the configuration was changed meanwhile (generation {current.generation}, this change "
+                           f"was based on {expected_generation}); reload and try again", field="generation",
+                           value=expected_generation)
+        new = replace(config, generation=expected_generation + 1)
+        text = json.dumps(new.to_dict(), indent=1, sort_keys=True) + "\n"
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.path.exists():
+            self._backup(self.path.read_bytes(), current.generation)
+        write_atomic(self.path, text, mode=0o600)
+        return new
+
+    def _backup(self, data: bytes, generation: int) -> None:
+        self.backups.mkdir(mode=0o700, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        write_atomic(self.backups / f"config-{stamp}-g{generation:06d}.json.gz", gzip.compress(data, mtime=0))
+        for old in self.list_backups()[:-KEEP_BACKUPS]:
+            old.unlink(missing_ok=True)
+
+    def list_backups(self) -> list[Path]:
+        """Oldest first."""
+        if not self.backups.is_dir():
+            return []
+        return sorted(self.backups.glob("config-*.json.gz"), key=lambda p: p.name.rsplit("-g", 1)[-1])
+
+    def read_backup(self, path: Path) -> Config:
+        return self.parse(gzip.decompress(path.read_bytes()).decode(), str(path))
+
+    @contextmanager
+    def lock(self, timeout: float = 300.0) -> Iterator[None]:
+        """The operation lock: one change at a time, whichever front end asks."""
+        lock_dir = Path(os.environ.get("SANAPPLIANCE_RUN_DIR", "/run/sanappliance"))
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / "operation.lock", "w") as handle:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise SanError("another change is still running", field="lock") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,42 @@
+"""The environment a service command runs in: the saved state, the live system (or a stand-in), dry-run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sanappliance.lio import plan as P
+from sanappliance.lio.state import LioState
+from sanappliance.model.config import Config
+from sanappliance.model.validate import Facts
+from sanappliance.storage import plan as S
+
+
+class System(Protocol):
+    def read_lio(self) -> LioState: ...
+    def run_lio(self, actions: Sequence[P.Action]) -> None: ...
+    def read_lvm(self, known_disks: Iterable[str]) -> S.LvmState: ...
+    def run_lvm(self, actions: Sequence[S.Action]) -> None: ...
+    def disks(self, config: Config) -> list[Any]: ...
+    def facts(self, config: Config) -> Facts: ...
+
+
+class Store(Protocol):
+    def load(self) -> Config: ...
+    def save(self, config: Config, expected_generation: int) -> Config: ...
+    def lock(self, timeout: float = ...) -> Any: ...
+
+
+@dataclass
+class Env:
+    store: Store
+    system: System
+    dry_run: bool = False
+
+
+def live_env(dry_run: bool = False) -> Env:
+    from sanappliance.apply.live import LiveSystem
+    from sanappliance.apply.store import ConfigStore
+
+    return Env(ConfigStore(), LiveSystem(), dry_run)
