@@ -41,7 +41,8 @@ DISABLED_UNITS = (
     "apt-daily-upgrade.timer", "systemd-networkd-wait-online.service",
 )
 ENABLED_UNITS = (
-    "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-ready.service",
+    "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",
+    "sanappliance-ready.service",
 )
 
 

@@ -15,6 +15,14 @@ def _system(args: argparse.Namespace) -> str:
 
     if args.action == "prepare-lio":
         return f"LIO ready, dbroot {system.prepare_lio()}"
+    if args.action == "restore":
+        from sanappliance.service.commit import converge
+        from sanappliance.service.env import live_env
+
+        outcome = converge(live_env(dry_run=args.dry_run))
+        verb = "would do" if outcome.dry_run else "did"
+        return "\n".join([f"restore: generation {outcome.config.generation}, {len(outcome.plan)} change(s) {verb}",
+                          *(f"  {step}" for step in outcome.plan)])
     return system.mark_ready()
 
 
@@ -23,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sanctl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sysp = sub.add_parser("system", help="boot-time preparation (run by systemd units)")
-    sysp.add_argument("action", choices=["prepare-lio", "mark-ready"])
+    sysp.add_argument("action", choices=["prepare-lio", "restore", "mark-ready"])
+    sysp.add_argument("--dry-run", action="store_true", help="restore: print the plan, change nothing")
     sysp.set_defaults(handler=_system)
     return parser
 

@@ -10,7 +10,7 @@ from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
-from . import disks, lio, lvm
+from . import disks, lio, lvm, system
 
 
 class LiveSystem:
@@ -18,7 +18,10 @@ class LiveSystem:
         return lio.read_state()
 
     def run_lio(self, actions: Sequence[P.Action]) -> None:
-        lio.Executor().run(actions)
+        if actions:
+            executor = lio.Executor()  # rtslib settles the dbroot on an empty target: its pr/ and alua/ follow
+            system.ensure_dbroot_dirs()
+            executor.run(actions)
 
     def read_lvm(self, known_disks: Iterable[str]) -> S.LvmState:
         return lvm.read_state(known_disks)

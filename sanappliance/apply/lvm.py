@@ -28,13 +28,15 @@ def read_state(known_disks: Iterable[str] = (), file_dir: str = FILEIO_DIR) -> S
     for pv in json.loads(_lvm("pvs", "--reportformat", "json", "-o", "pv_name,vg_name"))["report"][0]["pv"]:
         if pv["vg_name"]:
             vgs.setdefault(pv["vg_name"], []).append(aliases.get(os.path.realpath(pv["pv_name"]), pv["pv_name"]))
-    lvs = {}
+    lvs, inactive = {}, []
     report = json.loads(_lvm("lvs", "--reportformat", "json", "--units", "b", "--nosuffix",
-                             "-o", "vg_name,lv_name,lv_size"))
+                             "-o", "vg_name,lv_name,lv_size,lv_active"))
     for lv in report["report"][0]["lv"]:
         lvs[(lv["vg_name"], lv["lv_name"])] = int(lv["lv_size"])
+        if lv["lv_active"] != "active":
+            inactive.append((lv["vg_name"], lv["lv_name"]))
     files = tuple(sorted(str(p) for p in Path(file_dir).glob("*.img"))) if Path(file_dir).is_dir() else ()
-    return S.LvmState({vg: tuple(sorted(d)) for vg, d in vgs.items()}, lvs, files)
+    return S.LvmState({vg: tuple(sorted(d)) for vg, d in vgs.items()}, lvs, files, tuple(inactive))
 
 def vg_sizes() -> dict[str, int]:
     report = json.loads(_lvm("vgs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name,vg_size"))
@@ -60,6 +62,8 @@ def _do(a: S.Action) -> None:
         _lvm("pvremove", "--yes", *a.disks, check=False)
     elif isinstance(a, S.CreateLv):
         _lvm("lvcreate", "--yes", "--wipesignatures", "y", "-n", a.lv, "-L", f"{a.size}b", a.vg)
+    elif isinstance(a, S.ActivateLv):
+        _lvm("lvchange", "--activate", "y", f"{a.vg}/{a.lv}")
     elif isinstance(a, S.ResizeLv):
         _lvm("lvextend", "-L", f"{a.size}b", f"{a.vg}/{a.lv}")
     elif isinstance(a, S.RemoveLv):

@@ -17,15 +17,23 @@ LIO_MODULES = ("target_core_mod", "iscsi_target_mod", "target_core_iblock", "tar
 
 
 def prepare_lio(configfs_target: Path = CONFIGFS_TARGET) -> Path:
-    """Load the LIO modules and create the dbroot's pr/ and alua/ directories.
+    """Load the LIO modules, let rtslib settle the dbroot, and create the dbroot's pr/ and alua/ directories.
 
     Without dbroot/pr every PERSISTENT RESERVE OUT fails with NOT READY (fence_scsi and cluster initiators need PR).
-    Returns the dbroot. Idempotent.
+    rtslib moves the dbroot to its own directory the first time it runs on an empty target, so the directories are
+    made after that. Returns the dbroot. Idempotent.
     """
     run([tool("modprobe", "kmod"), "--all", *LIO_MODULES])
     if not configfs_target.is_dir():
         raise SanError("configfs has no target/ directory after loading the LIO modules",
                        field="configfs", value=str(configfs_target))
+    import rtslib_fb
+
+    rtslib_fb.RTSRoot()
+    return ensure_dbroot_dirs(configfs_target)
+
+
+def ensure_dbroot_dirs(configfs_target: Path = CONFIGFS_TARGET) -> Path:
     dbroot = Path((configfs_target / "dbroot").read_text().strip() or "/etc/target")
     for sub in ("pr", "alua"):
         (dbroot / sub).mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ class Network:
 class NodeSpec:
     name: str
     memory_mib: int = 1024
-    vcpus: int = 0  # 0: 2 for a lone node, 1 each when several share the 2 host cores
+    vcpus: int = 0  # 0: auto (1: a guest with 2 vCPUs under multi-threaded TCG can oops while patching its code)
     disks: tuple[Disk, ...] = ()
     networks: tuple[str, ...] = ()
     forwards: tuple[Forward, ...] = ()

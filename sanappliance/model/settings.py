@@ -72,7 +72,6 @@ TPG_ATTRIBUTES: dict[str, Setting] = {s.name: s for s in (
     _b("demo_mode_discovery", 1, "initiators without an ACL may discover the target"),
     _i("default_cmdsn_depth", 64, 1, 512, "commands an initiator may have queued per session"),
     _i("login_timeout", 15, 2, 30, "seconds a login may take"),
-    _i("netif_timeout", 2, 2, 15, "seconds without network before a connection is dropped"),
     _b("tpg_enabled_sendtargets", 1, "SendTargets discovery lists only enabled TPGs"),
 )}
 

@@ -18,6 +18,7 @@ class LvmState:
     vgs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # vg -> its disks (by-id paths where known)
     lvs: dict[tuple[str, str], int] = field(default_factory=dict)  # (vg, lv) -> bytes
     files: tuple[str, ...] = ()  # existing backing files of fileio volumes
+    inactive: tuple[tuple[str, str], ...] = ()  # (vg, lv) present but not active (no /dev node)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,15 @@ class CreateLv(Action):
 
     def describe(self) -> str:
         return f"create logical volume {self.vg}/{self.lv} of {self.size} bytes"
+
+
+@dataclass(frozen=True)
+class ActivateLv(Action):
+    vg: str
+    lv: str
+
+    def describe(self) -> str:
+        return f"activate logical volume {self.vg}/{self.lv}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,9 @@ def plan_creations(observed: LvmState, want: LvmState) -> list[Action]:
         current = observed.lvs.get((vg, lv))
         if current is None:
             out.append(CreateLv(vg, lv, size))
-        elif current < size:
-            out.append(ResizeLv(vg, lv, size))
+        else:
+            if (vg, lv) in observed.inactive:
+                out.append(ActivateLv(vg, lv))
+            if current < size:
+                out.append(ResizeLv(vg, lv, size))
     return out
