@@ -1,4 +1,9 @@
-"""sanctl: the appliance command line. The configuration shell grows here; today it reports and prepares the system."""
+"""sanctl: the appliance's command line.
+
+  sanctl                          the interactive configuration tree (ls, cd, create, delete, set, get, info, help)
+  sanctl [--dry-run] PATH CMD ... one command of the tree, e.g. `sanctl /volumes create v1 10G pool=p1`
+  sanctl system ACTION            boot-time actions run by systemd units (prepare-lio, restore, mark-ready)
+"""
 
 from __future__ import annotations
 
@@ -10,41 +15,65 @@ from sanappliance import __version__
 from sanappliance.errors import SanError
 
 
-def _system(args: argparse.Namespace) -> str:
+def _system(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="sanctl system", description="boot-time actions (run by systemd units)")
+    parser.add_argument("action", choices=["prepare-lio", "restore", "mark-ready"])
+    parser.add_argument("--dry-run", action="store_true", help="restore: print the plan, change nothing")
+    args = parser.parse_args(argv)
     from sanappliance.apply import system
 
     if args.action == "prepare-lio":
-        return f"LIO ready, dbroot {system.prepare_lio()}"
-    if args.action == "restore":
-        from sanappliance.service.commit import converge
+        print(f"LIO ready, dbroot {system.prepare_lio()}")
+    elif args.action == "restore":
         from sanappliance.service.env import live_env
+        from sanappliance.service.system import restore
 
-        outcome = converge(live_env(dry_run=args.dry_run))
+        outcome = restore(live_env(dry_run=args.dry_run))
         verb = "would do" if outcome.dry_run else "did"
-        return "\n".join([f"restore: generation {outcome.config.generation}, {len(outcome.plan)} change(s) {verb}",
-                          *(f"  {step}" for step in outcome.plan)])
-    return system.mark_ready()
+        print(f"restore: generation {outcome.config.generation}, {len(outcome.plan)} change(s) {verb}")
+        for step in outcome.plan:
+            print(f"  {step}")
+    else:
+        print(system.mark_ready())
+    return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sanctl", description="sanappliance administration")
-    parser.add_argument("--version", action="version", version=f"sanctl {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sysp = sub.add_parser("system", help="boot-time preparation (run by systemd units)")
-    sysp.add_argument("action", choices=["prepare-lio", "restore", "mark-ready"])
-    sysp.add_argument("--dry-run", action="store_true", help="restore: print the plan, change nothing")
-    sysp.set_defaults(handler=_system)
-    return parser
+def _shell(argv: list[str], dry_run: bool) -> int:
+    from configshell_fb import ExecutionError
 
+    from sanappliance.service.env import live_env
+    from sanappliance.shell.root import make_shell
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    shell = make_shell(live_env, dry_run=dry_run)
+    if not argv:
+        shell.run_interactive()
+        return 0
     try:
-        print(args.handler(args))
-    except SanError as exc:
+        shell.run_cmdline(" ".join(argv))
+    except ExecutionError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        print(f"sanctl {__version__}")
+        return 0
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        return 0
+    dry_run = False
+    if args[:1] == ["--dry-run"]:
+        dry_run, args = True, args[1:]
+    try:
+        if args[:1] == ["system"]:
+            return _system(args[1:])
+        return _shell(args, dry_run)
+    except SanError as exc:
+        print(f"sanctl: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import gzip
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from pathlib import Path
 
 from sanappliance.errors import SanError
 from sanappliance.model.config import Config
-from sanappliance.model.upgrade import upgrade
 
 from .files import write_atomic
 
@@ -38,13 +36,19 @@ class ConfigStore:
 
     @staticmethod
     def parse(text: str, source: str) -> Config:
+        return Config.from_json(text, source)
+
+    def export(self, path: Path) -> Path:
+        """The whole saved configuration to a file of the admin's (0600: it holds CHAP secrets)."""
+        write_atomic(Path(path), self.load().to_json(), mode=0o600)
+        return Path(path)
+
+    def read_external(self, path: Path) -> Config:
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SanError(f"not valid JSON: {exc.msg} at line {exc.lineno}", field=source) from None
-        if not isinstance(data, dict):
-            raise SanError("expected a JSON object", field=source)
-        return Config.from_dict(upgrade(data))
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise SanError(f"cannot read: {exc.strerror}", field="file", value=str(path)) from None
+        return self.parse(text, str(path))
 
     def save(self, config: Config, expected_generation: int) -> Config:
         """Write config as generation expected+1; refuses if the file moved on since `expected_generation`."""
@@ -54,7 +58,7 @@ class ConfigStore:
                            f"was based on {expected_generation}); reload and try again", field="generation",
                            value=expected_generation)
         new = replace(config, generation=expected_generation + 1)
-        text = json.dumps(new.to_dict(), indent=1, sort_keys=True) + "\n"
+        text = new.to_json()
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self.path.exists():
             self._backup(self.path.read_bytes(), current.generation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -140,6 +141,22 @@ class Config:
     @classmethod
     def from_dict(cls, data: Any) -> Config:
         return from_dict(cls, data, "config")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "config") -> Config:
+        """Parse a saved configuration, upgrading older schemas; errors name the source and the field."""
+        from .upgrade import upgrade
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SanError(f"not valid JSON: {exc.msg} at line {exc.lineno}", field=source) from None
+        if not isinstance(data, dict):
+            raise SanError("expected a JSON object", field=source)
+        return cls.from_dict(upgrade(data))
 
     # --- look-ups ---------------------------------------------------------------------------------------------------
 

@@ -147,3 +147,13 @@ class MemoryStore:
     @contextmanager
     def lock(self, timeout: float = 1.0):
         yield
+
+    def export(self, path):
+        path.write_text(self.config.to_json())
+        return path
+
+    def read_external(self, path):
+        return Config.from_json(path.read_text(), str(path))
+
+    def list_backups(self):
+        return []

@@ -1,9 +1,7 @@
-"""The storage core on one appliance node against the real LIO, LVM and an iSCSI initiator on the host (libiscsi
-through qemu-io, inside the lab's network namespace). Until the shell lands, the node is driven through the service
-commands in Python; tests of `sanctl` will drive the same commands."""
+"""The storage core on one appliance node, driven only through `sanctl` one-shot commands, against the real LIO and
+LVM, with an iSCSI initiator on the host (libiscsi through qemu-io, inside the lab's network namespace)."""
 
 import json
-import textwrap
 
 import pytest
 
@@ -26,10 +24,8 @@ def lab(request, images):
     stop_lab(request, lab)
 
 
-def service(node, code: str, check=True):
-    script = "from sanappliance.service import storage, iscsi\nfrom sanappliance.service.env import live_env\n" \
-             "env = live_env()\n" + textwrap.dedent(code)
-    return node.run(["/usr/bin/python3", "-c", script], check=check, timeout=300)
+def sanctl(node, *args: str, check=True):
+    return node.run(["/usr/bin/sanctl", *args], check=check, timeout=300)
 
 
 def qemu_io(lab, command: str, lun: int, initiator=GOOD, user=USER, secret=SECRET):
@@ -45,15 +41,15 @@ def qemu_io(lab, command: str, lun: int, initiator=GOOD, user=USER, secret=SECRE
 @pytest.fixture(scope="module")
 def exported(lab):
     node = lab.node("node1")
-    service(node, f"""
-        storage.create_pool(env, "p1", ["/dev/disk/by-id/virtio-data1"])
-        storage.create_volume(env, "v1", "64M", pool="p1")
-        storage.create_volume(env, "v2", "32M", kind="fileio")
-        iscsi.create_target(env, "{TARGET}")
-        iscsi.create_lun(env, "{TARGET}", "v1")
-        iscsi.create_lun(env, "{TARGET}", "v2")
-        iscsi.create_acl(env, "{TARGET}", "{GOOD}", userid="{USER}", password="{SECRET}")
-    """)
+    tpg = f"/iscsi/{TARGET}/tpg1"
+    for command in (("/pools", "create", "p1", "/dev/disk/by-id/virtio-data1"),
+                    ("/volumes", "create", "v1", "64M", "pool=p1"),
+                    ("/volumes", "create", "v2", "32M", "kind=fileio"),
+                    ("/iscsi", "create", TARGET),
+                    (f"{tpg}/luns", "create", "v1"),
+                    (f"{tpg}/luns", "create", "v2"),
+                    (f"{tpg}/acls", "create", GOOD, f"userid={USER}", f"password={SECRET}")):
+        sanctl(node, *command)
     return node
 
 
@@ -99,13 +95,25 @@ def test_bad_changes_leave_lio_and_config_unchanged(exported):
     node = exported
     snapshot = "python3 -c 'import rtslib_fb, json; print(json.dumps(rtslib_fb.RTSRoot().dump(), sort_keys=True))'"
     before = (node.sh(snapshot).stdout, node.sh("cat /etc/sanappliance/config.json").stdout)
-    for code in ('iscsi.create_target(env, "iqn.bad name")',
-                 f'iscsi.create_lun(env, "{TARGET}", "v1", lun=0)',
-                 'storage.create_volume(env, "huge", "50G", pool="p1")',
-                 'storage.delete_volume(env, "v1")'):
-        result = service(node, code, check=False)
-        assert result.returncode != 0 and "SanError" in result.stderr, code
+    for command, expected in ((("/iscsi", "create", "iqn.bad_name"), "iqn: not an iSCSI qualified name"),
+                              ((f"/iscsi/{TARGET}/tpg1/luns", "create", "v1", "lun=0"),
+                               "lun: this LUN number is taken"),
+                              (("/volumes", "create", "huge", "50G", "pool=p1"), "pools[p1].size"),
+                              (("/volumes", "delete", "v1"), "still exported")):
+        result = sanctl(node, *command, check=False)
+        assert result.returncode == 1 and expected in result.stderr, (command, result.stderr)
+        assert "Traceback" not in result.stderr
     assert (node.sh(snapshot).stdout, node.sh("cat /etc/sanappliance/config.json").stdout) == before
+
+
+def test_ls_and_dry_run(exported):
+    out = sanctl(exported, "ls").stdout
+    for text in ("Pools: 1", "64MiB lv in p1, exported 1x", "enabled, CHAP, 2 LUN(s), 1 ACL(s)", USER):
+        assert text in out, out
+    assert SECRET not in out and SECRET not in sanctl(exported, f"/iscsi/{TARGET}/tpg1/acls/{GOOD}", "info").stdout
+    dry = sanctl(exported, "--dry-run", "/iscsi", "delete", TARGET)
+    assert f"  delete target {TARGET}" in dry.stdout
+    assert TARGET in sanctl(exported, "/iscsi", "ls").stdout
 
 
 def test_everything_is_back_after_a_reboot(lab, exported):

@@ -1,0 +1,1 @@
+"""sanctl's configuration tree on configshell-fb: thin nodes over the service commands."""

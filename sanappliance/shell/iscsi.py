@@ -1,0 +1,395 @@
+"""The /iscsi branch of the sanctl tree: targets, TPGs, LUNs, ACLs, initiator groups, portals, CHAP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from configshell_fb import ExecutionError
+
+from sanappliance.model import settings
+from sanappliance.model.config import Acl, InitiatorGroup, Target, Tpg, tpg_of
+from sanappliance.model.values import format_size
+from sanappliance.service import iscsi
+
+from .base import SanNode, secret_state
+
+
+def _auth_args(userid: str | None, password: str | None, mutual_userid: str | None,
+               mutual_password: str | None) -> dict[str, str]:
+    return {"userid": userid or "", "password": password or "", "mutual_userid": mutual_userid or "",
+            "mutual_password": mutual_password or ""}
+
+
+class UIIscsi(SanNode):
+    """iSCSI targets (LIO). `set discovery_auth userid=U password=P` protects SendTargets discovery."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("iscsi", parent)
+        self.define_config_group_param("discovery_auth", "userid", "string", "discovery CHAP user ('' turns it off)")
+        self.define_config_group_param("discovery_auth", "password", "string", "discovery CHAP secret")
+        self.define_config_group_param("discovery_auth", "mutual_userid", "string", "mutual CHAP user")
+        self.define_config_group_param("discovery_auth", "mutual_password", "string", "mutual CHAP secret")
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UITarget(t.iqn, self) for t in self.config().targets])
+
+    def summary(self) -> tuple[str, bool | None]:
+        auth = "discovery CHAP" if self.config().discovery.chap else "no discovery auth"
+        return f"Targets: {len(self.config().targets)}, {auth}", None
+
+    def ui_command_create(self, iqn: str | None = None) -> None:
+        """create [IQN]: a target with TPG 1 on 0.0.0.0:3260; a name is generated when none is given."""
+        before = {t.iqn for t in self.config().targets}
+        outcome = self.call("", iscsi.create_target, iqn)
+        if not outcome.dry_run:
+            (new,) = {t.iqn for t in outcome.config.targets} - before
+            self.ctx.write(f"Created target {new}.")
+
+    def ui_command_delete(self, iqn: str) -> None:
+        """delete IQN: remove a target with all its TPGs, LUNs and ACLs (the volumes stay)."""
+        self.call(f"Deleted target {iqn}.", iscsi.delete_target, iqn)
+
+    def ui_complete_delete(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        return [t.iqn for t in self.config().targets if t.iqn.startswith(text)]
+
+    def ui_getgroup_discovery_auth(self, name: str) -> str:
+        chap = self.config().discovery.chap
+        if chap is None:
+            return ""
+        return secret_state(getattr(chap, name)) if "password" in name else getattr(chap, name)
+
+    def ui_setgroup_discovery_auth(self, name: str, value: str | None) -> None:
+        chap = self.config().discovery.chap
+        current = _auth_args(*(chap.userid, chap.password, chap.mutual_userid, chap.mutual_password)) if chap else \
+            _auth_args(None, None, None, None)
+        current[name] = value or ""
+        if name == "userid" and not value:
+            current = _auth_args(None, None, None, None)
+        self.call("Set discovery authentication.", iscsi.set_discovery_auth, **current)
+
+
+class UITarget(SanNode):
+    def __init__(self, iqn: str, parent: SanNode) -> None:
+        super().__init__(iqn, parent)
+        self.refresh()
+
+    def target(self) -> Target:
+        return self.config().target(self.name)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UITpg(g.tag, self) for g in self.target().tpgs])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"TPGs: {len(self.target().tpgs)}", None
+
+    def ui_command_create(self, tag: str | None = None) -> None:
+        """create [TAG]: another TPG (for ALUA or more portals)."""
+        self.call("Created TPG.", iscsi.create_tpg, self.name, self.parse_int(tag, "tag") if tag else None)
+
+    def ui_command_delete(self, tag: str) -> None:
+        """delete TAG: remove a TPG with its LUNs, ACLs and portals."""
+        self.call(f"Deleted tpg{tag}.", iscsi.delete_tpg, self.name, self.parse_int(tag, "tag"))
+
+
+class UITpg(SanNode):
+    """A target portal group. `set attribute NAME=VALUE`, `set parameter NAME=VALUE`, enable, disable."""
+
+    def __init__(self, tag: int, parent: UITarget) -> None:
+        super().__init__(f"tpg{tag}", parent)
+        self.iqn, self.tag = parent.name, tag
+        self.define_settings("attribute", settings.TPG_ATTRIBUTES)
+        self.define_settings("parameter", settings.TPG_PARAMETERS)
+        self.refresh()
+
+    def tpg(self) -> Tpg:
+        return tpg_of(self.config().target(self.iqn), self.tag)
+
+    def refresh(self) -> None:
+        def make() -> None:
+            UILuns(self)
+            UIAcls(self)
+            UIGroups(self)
+            UIPortals(self)
+
+        self.rebuild(make)
+
+    def summary(self) -> tuple[str, bool | None]:
+        tpg = self.tpg()
+        auth = "CHAP" if any(h.chap for h in (*tpg.acls, *tpg.groups)) else "no-auth"
+        state = "enabled" if tpg.enabled else "disabled"
+        return f"{state}, {auth}, {len(tpg.luns)} LUN(s), {len(tpg.acls)} ACL(s)", tpg.enabled
+
+    def ui_command_enable(self) -> None:
+        """enable: let initiators log in to this TPG."""
+        self.call("Enabled.", iscsi.set_tpg_enabled, self.iqn, True, self.tag)
+
+    def ui_command_disable(self) -> None:
+        """disable: refuse new logins to this TPG."""
+        self.call("Disabled.", iscsi.set_tpg_enabled, self.iqn, False, self.tag)
+
+    def ui_getgroup_attribute(self, name: str) -> Any:
+        return settings.effective(settings.TPG_ATTRIBUTES, self.tpg().attributes).get(name, "(kernel default)")
+
+    def ui_setgroup_attribute(self, name: str, value: Any) -> None:
+        self.call(f"Set {name}.", iscsi.set_tpg_setting, self.iqn, name, value, self.tag)
+
+    def ui_getgroup_parameter(self, name: str) -> Any:
+        return settings.effective(settings.TPG_PARAMETERS, self.tpg().parameters).get(name, "(kernel default)")
+
+    def ui_setgroup_parameter(self, name: str, value: Any) -> None:
+        self.call(f"Set {name}.", iscsi.set_tpg_setting, self.iqn, name, value, self.tag)
+
+
+class _TpgChild(SanNode):
+    def __init__(self, name: str, parent: UITpg) -> None:
+        super().__init__(name, parent)
+        self.iqn, self.tag = parent.iqn, parent.tag
+        self.refresh()
+
+    def tpg(self) -> Tpg:
+        return tpg_of(self.config().target(self.iqn), self.tag)
+
+
+class UILuns(_TpgChild):
+    """The TPG's LUNs, each a volume."""
+
+    def __init__(self, parent: UITpg) -> None:
+        super().__init__("luns", parent)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UILun(lun.lun, lun.volume, self) for lun in self.tpg().luns])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"LUNs: {len(self.tpg().luns)}", None
+
+    def ui_command_create(self, volume: str, lun: str | None = None, add_mapped_luns: str = "true") -> None:
+        """create VOLUME [LUN] [add_mapped_luns=true|false]: export a volume (lowest free LUN number unless given);
+        it is mapped to every ACL under the same number unless add_mapped_luns=false."""
+        number = self.parse_int(lun, "lun") if lun is not None else None
+        self.call(f"Created LUN for {volume}.", iscsi.create_lun, self.iqn, volume, number, self.tag,
+                  self.parse_bool(add_mapped_luns, "add_mapped_luns"))
+
+    def ui_complete_create(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        if current_param == "volume":
+            return [v.name for v in self.config().volumes if v.name.startswith(text)]
+        return []
+
+    def ui_command_delete(self, lun: str) -> None:
+        """delete LUN: stop exporting (the volume stays); its mappings go too."""
+        self.call(f"Deleted LUN {lun}.", iscsi.delete_lun, self.iqn, self.parse_int(lun, "lun"), self.tag)
+
+
+class UILun(SanNode):
+    def __init__(self, lun: int, volume: str, parent: SanNode) -> None:
+        super().__init__(f"lun{lun}", parent)
+        self.volume = volume
+
+    def summary(self) -> tuple[str, bool | None]:
+        vol = self.config().volume(self.volume)
+        return f"{self.volume} ({format_size(vol.size)} {vol.kind.value})", True
+
+
+class UIAcls(_TpgChild):
+    """Initiators allowed in, each with its mapped LUNs and CHAP."""
+
+    def __init__(self, parent: UITpg) -> None:
+        super().__init__("acls", parent)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIAcl(a.initiator, self) for a in self.tpg().acls])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"ACLs: {len(self.tpg().acls)}", None
+
+    def ui_command_create(self, wwn: str, add_mapped_luns: str = "true", userid: str | None = None,
+                          password: str | None = None, mutual_userid: str | None = None,
+                          mutual_password: str | None = None) -> None:
+        """create WWN [add_mapped_luns=true|false] [userid=U password=P [mutual_userid=U mutual_password=P]]:
+        let an initiator in (IQN, EUI or NAA name), with CHAP when a userid is given."""
+        self.call(f"Created ACL {wwn}.", iscsi.create_acl, self.iqn, wwn, self.tag,
+                  self.parse_bool(add_mapped_luns, "add_mapped_luns"),
+                  **_auth_args(userid, password, mutual_userid, mutual_password))
+
+    def ui_command_delete(self, wwn: str) -> None:
+        """delete WWN: the initiator loses access."""
+        self.call(f"Deleted ACL {wwn}.", iscsi.delete_acl, self.iqn, wwn, self.tag)
+
+    def ui_complete_delete(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        return [a.initiator for a in self.tpg().acls if a.initiator.startswith(text)]
+
+
+class UIAcl(SanNode):
+    """An initiator's access. `set auth userid=U password=P` sets CHAP (secrets are never shown)."""
+
+    def __init__(self, wwn: str, parent: UIAcls) -> None:
+        super().__init__(wwn, parent)
+        self.iqn, self.tag = parent.iqn, parent.tag
+        for name in ("userid", "password", "mutual_userid", "mutual_password"):
+            self.define_config_group_param("auth", name, "string", f"CHAP {name.replace('_', ' ')}")
+        self.refresh()
+
+    def acl(self) -> Acl:
+        tpg = tpg_of(self.config().target(self.iqn), self.tag)
+        return next(a for a in tpg.acls if a.initiator == self.name)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIMappedLun(m.mapped_lun, m.tpg_lun, m.write_protect, self)
+                              for m in self.acl().mapped_luns])
+
+    def summary(self) -> tuple[str, bool | None]:
+        acl = self.acl()
+        auth = f"CHAP user {acl.chap.userid}" + (" (mutual)" if acl.chap.mutual_userid else "") if acl.chap \
+            else "no auth"
+        return f"Mapped LUNs: {len(acl.mapped_luns)}, {auth}", True
+
+    def ui_command_create(self, mapped_lun: str, tpg_lun: str, write_protect: str = "false") -> None:
+        """create MAPPED_LUN TPG_LUN [write_protect=true|false]: show the TPG's LUN to this initiator as MAPPED_LUN."""
+        self.call(f"Mapped LUN {tpg_lun} as {mapped_lun}.", iscsi.map_lun, self.iqn, self.name,
+                  self.parse_int(tpg_lun, "tpg_lun"), self.parse_int(mapped_lun, "mapped_lun"),
+                  self.parse_bool(write_protect, "write_protect"), self.tag)
+
+    def ui_command_delete(self, mapped_lun: str) -> None:
+        """delete MAPPED_LUN: hide that LUN from this initiator."""
+        self.call(f"Unmapped LUN {mapped_lun}.", iscsi.unmap_lun, self.iqn, self.name,
+                  self.parse_int(mapped_lun, "mapped_lun"), self.tag)
+
+    def ui_getgroup_auth(self, name: str) -> str:
+        chap = self.acl().chap
+        if chap is None:
+            return ""
+        return secret_state(getattr(chap, name)) if "password" in name else getattr(chap, name)
+
+    def ui_setgroup_auth(self, name: str, value: str | None) -> None:
+        chap = self.acl().chap
+        current = _auth_args(chap.userid, chap.password, chap.mutual_userid, chap.mutual_password) if chap else \
+            _auth_args(None, None, None, None)
+        current[name] = value or ""
+        if name == "userid" and not value:
+            current = _auth_args(None, None, None, None)
+        self.call("Set CHAP.", iscsi.set_acl_auth, self.iqn, self.name, tag=self.tag, **current)
+
+    def ui_command_info(self) -> None:
+        """info: the ACL's settings (secrets are not shown)."""
+        acl = self.acl()
+        self.ctx.write(f"initiator: {acl.initiator}")
+        if acl.chap:
+            self.ctx.write(f"chap userid: {acl.chap.userid}, password: (set)")
+            if acl.chap.mutual_userid:
+                self.ctx.write(f"mutual chap userid: {acl.chap.mutual_userid}, password: (set)")
+        for m in acl.mapped_luns:
+            mode = " (read-only)" if m.write_protect else ""
+            self.ctx.write(f"mapped lun {m.mapped_lun} -> tpg lun {m.tpg_lun}{mode}")
+
+
+class UIMappedLun(SanNode):
+    def __init__(self, mapped: int, tpg_lun: int, write_protect: bool, parent: SanNode) -> None:
+        super().__init__(f"mapped_lun{mapped}", parent)
+        self.text = f"lun{tpg_lun} {'(ro)' if write_protect else '(rw)'}"
+
+    def summary(self) -> tuple[str, bool | None]:
+        return self.text, True
+
+
+class UIGroups(_TpgChild):
+    """Initiator groups: a named set of initiators sharing one LUN mapping (and CHAP)."""
+
+    def __init__(self, parent: UITpg) -> None:
+        super().__init__("groups", parent)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIGroup(g.name, self) for g in self.tpg().groups])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"Groups: {len(self.tpg().groups)}", None
+
+    def ui_command_create(self, name: str, *initiators: str, **auth: str) -> None:
+        """create NAME [WWN...] [userid=U password=P [mutual_userid=U mutual_password=P]]: an initiator group."""
+        unknown = sorted(set(auth) - {"userid", "password", "mutual_userid", "mutual_password"})
+        if unknown:
+            raise ExecutionError(f"unknown parameter(s): {', '.join(unknown)}")
+        self.call(f"Created group {name}.", iscsi.create_group, self.iqn, name, list(initiators), self.tag,
+                  **_auth_args(*(auth.get(k) for k in ("userid", "password", "mutual_userid", "mutual_password"))))
+
+    def ui_command_delete(self, name: str) -> None:
+        """delete NAME: its initiators lose access."""
+        self.call(f"Deleted group {name}.", iscsi.delete_group, self.iqn, name, self.tag)
+
+
+class UIGroup(SanNode):
+    def __init__(self, name: str, parent: UIGroups) -> None:
+        super().__init__(name, parent)
+        self.iqn, self.tag = parent.iqn, parent.tag
+
+    def group(self) -> InitiatorGroup:
+        tpg = tpg_of(self.config().target(self.iqn), self.tag)
+        return next(g for g in tpg.groups if g.name == self.name)
+
+    def summary(self) -> tuple[str, bool | None]:
+        group = self.group()
+        return f"{len(group.initiators)} initiator(s), {len(group.mapped_luns)} mapped LUN(s)", True
+
+    def ui_command_add(self, wwn: str) -> None:
+        """add WWN: put an initiator in the group."""
+        members = [*self.group().initiators, wwn]
+        self.call(f"Added {wwn}.", iscsi.edit_group, self.iqn, self.name, self.tag, initiators=members)
+
+    def ui_command_remove(self, wwn: str) -> None:
+        """remove WWN: take an initiator out of the group."""
+        members = [i for i in self.group().initiators if i != wwn.lower()]
+        self.call(f"Removed {wwn}.", iscsi.edit_group, self.iqn, self.name, self.tag, initiators=members)
+
+    def ui_command_map(self, mapped_lun: str, tpg_lun: str, write_protect: str = "false") -> None:
+        """map MAPPED_LUN TPG_LUN [write_protect=true|false]: show a LUN to every member."""
+        mapped = [(m.mapped_lun, m.tpg_lun, m.write_protect) for m in self.group().mapped_luns]
+        mapped.append((self.parse_int(mapped_lun, "mapped_lun"), self.parse_int(tpg_lun, "tpg_lun"),
+                       self.parse_bool(write_protect, "write_protect")))
+        self.call(f"Mapped LUN {tpg_lun} as {mapped_lun}.", iscsi.edit_group, self.iqn, self.name, self.tag,
+                  mapped_luns=mapped)
+
+    def ui_command_unmap(self, mapped_lun: str) -> None:
+        """unmap MAPPED_LUN: hide a LUN from the members."""
+        number = self.parse_int(mapped_lun, "mapped_lun")
+        mapped = [(m.mapped_lun, m.tpg_lun, m.write_protect) for m in self.group().mapped_luns
+                  if m.mapped_lun != number]
+        self.call(f"Unmapped LUN {mapped_lun}.", iscsi.edit_group, self.iqn, self.name, self.tag, mapped_luns=mapped)
+
+    def ui_command_auth(self, userid: str = "", password: str = "", mutual_userid: str = "",
+                        mutual_password: str = "") -> None:
+        """auth userid=U password=P [mutual_userid=U mutual_password=P]: CHAP for every member ('' clears)."""
+        chap = (userid, password, mutual_userid, mutual_password) if userid else None
+        self.call("Set group CHAP.", iscsi.edit_group, self.iqn, self.name, self.tag, chap=chap)
+
+
+class UIPortals(_TpgChild):
+    """Addresses the TPG listens on (0.0.0.0 for all)."""
+
+    def __init__(self, parent: UITpg) -> None:
+        super().__init__("portals", parent)
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIPortal(str(p), self) for p in self.tpg().portals])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"Portals: {len(self.tpg().portals)}", None
+
+    def ui_command_create(self, ip_address: str, ip_port: str = "3260") -> None:
+        """create IP_ADDRESS [IP_PORT]: listen there too."""
+        self.call(f"Created portal {ip_address}:{ip_port}.", iscsi.create_portal, self.iqn, ip_address,
+                  self.parse_int(ip_port, "ip_port"), self.tag)
+
+    def ui_command_delete(self, ip_address: str, ip_port: str = "3260") -> None:
+        """delete IP_ADDRESS [IP_PORT]: stop listening there."""
+        self.call(f"Deleted portal {ip_address}:{ip_port}.", iscsi.delete_portal, self.iqn, ip_address,
+                  self.parse_int(ip_port, "ip_port"), self.tag)
+
+
+class UIPortal(SanNode):
+    def __init__(self, name: str, parent: SanNode) -> None:
+        super().__init__(name, parent)
+
+    def summary(self) -> tuple[str, bool | None]:
+        return "", True
+
+
+__all__ = ["ExecutionError", "UIIscsi"]

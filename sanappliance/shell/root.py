@@ -1,0 +1,86 @@
+"""The root of the sanctl tree, and the shell itself (interactive, or one command line)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from configshell_fb import ConfigShell, Console, ExecutionError
+
+from sanappliance.errors import SanError
+from sanappliance.service import system
+from sanappliance.service.env import Env
+
+from .base import Context, SanNode
+from .iscsi import UIIscsi
+from .storage import UIDisks, UIPools, UIVolumes
+
+
+class UIRoot(SanNode):
+    """The appliance: disks, pools, volumes, iSCSI targets, and (once formed) the cluster."""
+
+    def __init__(self, shell: ConfigShell, context: Context) -> None:
+        self.context = context
+        super().__init__("/", shell=shell)
+        self.refresh()
+
+    def refresh(self) -> None:
+        def make() -> None:
+            UIDisks(self)
+            UIPools(self)
+            UIVolumes(self)
+            UIIscsi(self)
+            UICluster(self)
+
+        self.rebuild(make)
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"generation {self.config().generation}", None
+
+    def ui_command_saveconfig(self, savefile: str | None = None) -> None:
+        """saveconfig [FILE]: every change is saved as it is made (with backups); with FILE, also export the whole
+        configuration there (mode 0600: it holds CHAP secrets)."""
+        if savefile:
+            try:
+                system.export_config(self.ctx.env(), Path(savefile))
+            except SanError as exc:
+                raise ExecutionError(str(exc)) from None
+            self.ctx.write(f"Configuration exported to {savefile}.")
+        else:
+            self.ctx.write(f"Configuration saved (generation {self.config().generation}).")
+
+    def ui_command_restoreconfig(self, savefile: str | None = None) -> None:
+        """restoreconfig [FILE]: with FILE, replace the configuration with the file's (validated first); without,
+        bring LIO and the storage back to the saved configuration (only differences are changed)."""
+        if savefile:
+            self.call(f"Configuration restored from {savefile}.", system.import_config, Path(savefile))
+        else:
+            self.call("Configuration restored.", system.restore)
+
+    def ui_command_backups(self) -> None:
+        """backups: the saved earlier versions of the configuration (restoreconfig FILE takes one)."""
+        for path in system.list_backups(self.ctx.env()):
+            self.ctx.write(str(path))
+
+
+class UICluster(SanNode):
+    """The HA cluster (Corosync + Pacemaker): not formed yet; this node runs alone (the embedded default)."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("cluster", parent)
+
+    def summary(self) -> tuple[str, bool | None]:
+        return "single node, no cluster", None
+
+
+def make_shell(make_env: Callable[[bool], Env], dry_run: bool = False,
+               write: Callable[[str], None] = print, stdout: TextIO | None = None) -> ConfigShell:
+    prefs = Path(os.environ.get("SANCTL_PREFS", "~/.sanctl")).expanduser()
+    shell = ConfigShell(str(prefs))
+    if stdout is not None:
+        shell.con = Console(stdout=stdout)
+    shell.prefs["color_mode"] = False if not os.isatty(1) else shell.prefs["color_mode"]
+    UIRoot(shell, Context(make_env, dry_run, write))
+    return shell

@@ -1,0 +1,156 @@
+"""The /disks, /pools and /volumes branches of the sanctl tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from configshell_fb import ExecutionError
+
+from sanappliance.model import settings
+from sanappliance.model.config import VolumeKind
+from sanappliance.model.values import format_size
+from sanappliance.service import storage
+
+from .base import SanNode
+
+
+class UIDisks(SanNode):
+    """The node's disks, by their stable /dev/disk/by-id names."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("disks", parent)
+
+    def disks(self) -> list[Any]:
+        return storage.list_disks(self.ctx.env())
+
+    def summary(self) -> tuple[str, bool | None]:
+        found = self.disks()
+        free = [d for d in found if not d.in_use and not self.pool_of(d.path)]
+        return f"Disks: {len(found)}, free: {len(free)}", None
+
+    def pool_of(self, path: str) -> str:
+        return next((p.name for p in self.config().pools if path in p.disks), "")
+
+    def ui_command_ls(self, path: str | None = None, depth: str | None = None) -> None:
+        if path is not None:
+            return super().ui_command_ls(path, depth)
+        for disk in self.disks():
+            use = f"pool {self.pool_of(disk.path)}" if self.pool_of(disk.path) else (disk.in_use or "free")
+            self.ctx.write(f"{disk.path}  {format_size(disk.size):>9}  {disk.model or '-':<16} {disk.serial or '-':<20}"
+                           f" [{use}]")
+        return None
+
+
+class UIPools(SanNode):
+    """Pools: LVM volume groups on whole disks."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("pools", parent)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIPool(p.name, self) for p in self.config().pools])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"Pools: {len(self.config().pools)}", None
+
+    def ui_command_create(self, name: str, *disks: str) -> None:
+        """create NAME DISK [DISK...]: a pool (LVM volume group) on whole disks named by /dev/disk/by-id paths."""
+        self.call(f"Created pool {name}.", storage.create_pool, name, list(disks))
+
+    def ui_complete_create(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        if current_param == "disks":
+            return [d.path for d in storage.list_disks(self.ctx.env()) if d.path.startswith(text) and not d.in_use]
+        return []
+
+    def ui_command_delete(self, name: str) -> None:
+        """delete NAME: remove an empty pool and release its disks."""
+        self.call(f"Deleted pool {name}.", storage.delete_pool, name)
+
+    def ui_complete_delete(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        return [p.name for p in self.config().pools if p.name.startswith(text)]
+
+
+class UIPool(SanNode):
+    def __init__(self, name: str, parent: SanNode) -> None:
+        super().__init__(name, parent)
+
+    def summary(self) -> tuple[str, bool | None]:
+        config = self.config()
+        pool = config.pool(self.name)
+        volumes = [v for v in config.volumes if v.pool == self.name]
+        used = sum(v.size for v in volumes)
+        disks = ", ".join(d.rsplit("/", 1)[-1] for d in pool.disks)
+        return f"{len(volumes)} volume(s), {format_size(used)} allocated, on {disks}", True
+
+
+class UIVolumes(SanNode):
+    """Volumes: logical volumes in a pool, fileio files, or ramdisks (for tests)."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("volumes", parent)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.rebuild(lambda: [UIVolume(v.name, self) for v in self.config().volumes])
+
+    def summary(self) -> tuple[str, bool | None]:
+        return f"Volumes: {len(self.config().volumes)}", None
+
+    def ui_command_create(self, name: str, size: str, pool: str | None = None, kind: str | None = None,
+                          path: str | None = None) -> None:
+        """create NAME SIZE [pool=POOL] [kind=lv|fileio|ramdisk] [path=FILE]: a volume (an LV when a pool is given,
+        else a fileio file). Sizes take K, M, G, T (binary)."""
+        self.call(f"Created volume {name}.", storage.create_volume, name, size, pool=pool or "", kind=kind or "",
+                  path=path or "")
+
+    def ui_complete_create(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        if current_param == "pool":
+            return [p.name for p in self.config().pools if p.name.startswith(text)]
+        if current_param == "kind":
+            return [k.value for k in VolumeKind if k.value.startswith(text)]
+        return []
+
+    def ui_command_delete(self, name: str) -> None:
+        """delete NAME: remove a volume that no LUN exports. Its data is lost."""
+        self.call(f"Deleted volume {name}.", storage.delete_volume, name)
+
+    def ui_complete_delete(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:
+        return [v.name for v in self.config().volumes if v.name.startswith(text)]
+
+    def ui_command_resize(self, name: str, size: str) -> None:
+        """resize NAME SIZE: grow a volume in a pool (volumes never shrink)."""
+        self.call(f"Resized volume {name}.", storage.resize_volume, name, size)
+
+
+class UIVolume(SanNode):
+    def __init__(self, name: str, parent: SanNode) -> None:
+        super().__init__(name, parent)
+        self.define_settings("attribute", settings.DEVICE_ATTRIBUTES)
+
+    def summary(self) -> tuple[str, bool | None]:
+        config = self.config()
+        volume = config.volume(self.name)
+        where = f"in {volume.pool}" if volume.pool else (volume.file_path if volume.path or
+                                                         volume.kind is VolumeKind.FILEIO else "in memory")
+        exports = len(config.exports_of(self.name))
+        return f"{format_size(volume.size)} {volume.kind.value} {where}, exported {exports}x", True
+
+    def ui_command_info(self) -> None:
+        """info: the volume's settings."""
+        volume = self.config().volume(self.name)
+        for key, value in (("name", volume.name), ("kind", volume.kind.value), ("size", volume.size),
+                           ("pool", volume.pool or "-"), ("wwn", volume.wwn), ("exports", self.config().exports_of(
+                               self.name))):
+            self.ctx.write(f"{key}: {value}")
+        for name, value in sorted(settings.effective(settings.DEVICE_ATTRIBUTES, volume.attributes).items()):
+            self.ctx.write(f"attribute {name}: {value}")
+
+    def ui_getgroup_attribute(self, name: str) -> Any:
+        volume = self.config().volume(self.name)
+        return settings.effective(settings.DEVICE_ATTRIBUTES, volume.attributes).get(name, "(kernel default)")
+
+    def ui_setgroup_attribute(self, name: str, value: Any) -> None:
+        if value is None:
+            raise ExecutionError(f"{name}: give a value")
+        self.call(f"Set {name} of volume {self.name}.", storage.set_volume_attribute, self.name, name, value)
