@@ -4,6 +4,7 @@
   exec NODE -- COMMAND...           run a command in a node of the running lab (exit code and output passed back)
   console NODE                      the node's serial console (Ctrl-] leaves)
   bench --out FILE                  boot-to-ready and memory of one node and of two nodes, as JSON
+  bench-storage --out FILE          the storage core with 1000 LUNs against targetctl/targetcli, as JSON
 """
 
 from __future__ import annotations
@@ -164,6 +165,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_storage(args: argparse.Namespace) -> int:
+    """The storage core against targetctl/targetcli with 1000 LUNs, in one VM (see storage_bench.py)."""
+    from .storage_bench import GUEST_SCRIPT
+
+    spec = LabSpec(nodes=(NodeSpec("bench", memory_mib=1536),))
+    lab = Lab(spec, Images.from_build_dir(args.build_dir), args.build_dir / "runs" / "bench-storage")
+    try:
+        lab.start()
+        result = lab.node("bench").run(["/usr/bin/python3", "-"], input=GUEST_SCRIPT, timeout=5400, check=True)
+        results = json.loads(result.stdout.strip().splitlines()[-1])
+        results["accel"] = lab.node("bench").wiring.accel
+    finally:
+        lab.destroy()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sanappliance.lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -186,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="measure boot-to-ready time and memory")
     bench.add_argument("--out", type=Path, default=Path("bench-results/lab.json"))
     bench.set_defaults(fn=cmd_bench)
+    bench_storage = sub.add_parser("bench-storage", help="the storage core against targetctl/targetcli, 1000 LUNs")
+    bench_storage.add_argument("--out", type=Path, default=Path("bench-results/storage.json"))
+    bench_storage.set_defaults(fn=cmd_bench_storage)
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or args.build_dir / "runs" / "current").resolve()
     try:

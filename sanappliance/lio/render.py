@@ -11,7 +11,7 @@ from .state import Chap as ChapTuple
 
 PLUGINS = {VolumeKind.LV: "block", VolumeKind.FILEIO: "fileio", VolumeKind.RAMDISK: "rd_mcp"}
 # Device attributes a plugin cannot take (rd_mcp has no UNMAP support in the kernel).
-UNSUPPORTED = {"rd_mcp": {"emulate_tpu", "emulate_tpws"}}
+UNSUPPORTED = {"rd_mcp": {"emulate_tpu", "emulate_tpws", "max_unmap_lba_count"}}
 
 
 def chap_tuple(chap: Chap | None) -> ChapTuple:

@@ -96,6 +96,8 @@ TPG_PARAMETERS: dict[str, Setting] = {s.name: s for s in (
 DEVICE_ATTRIBUTES: dict[str, Setting] = {s.name: s for s in (
     _b("emulate_tpu", 1, "thin provisioning: UNMAP (stock LIO: 0)"),
     _b("emulate_tpws", 1, "thin provisioning: WRITE SAME with UNMAP (stock LIO: 0)"),
+    _i("max_unmap_lba_count", 1048576, 0, 2**32 - 1,
+       "largest UNMAP in blocks; LIO would report the device's own limit, beyond what initiators expect (SBC-3)"),
     _b("emulate_caw", 1, "COMPARE AND WRITE (VMware ATS locking)"),
     _b("emulate_3pc", 1, "third-party copy: EXTENDED COPY (VMware XCOPY offload)"),
     _b("emulate_write_cache", None, "report a volatile write cache (WCE)"),
