@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sanappliance.errors import SanError
@@ -61,6 +61,9 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     plan = make_plan(env, before, after)
     if env.dry_run:
         return Outcome(before, plan.describe(), dry_run=True)
+    if after == before:  # nothing to keep: no new generation, no backup; the node is still brought in line
+        execute(env, plan)
+        return Outcome(before, plan.describe())
     saved = env.store.save(after, before.generation)  # the intent first: a crash mid-way converges on the next run
     try:
         execute(env, plan)
@@ -73,6 +76,13 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
                            value=exc.value) from exc
         raise
     return Outcome(saved, plan.describe())
+
+
+def change(env: Env, edit: Callable[[Config], Config]) -> Outcome:
+    """Under the operation lock: load the saved state, apply `edit` to it, commit the result."""
+    with env.store.lock():
+        before = env.store.load()
+        return commit(env, before, edit(before))
 
 
 def converge(env: Env) -> Outcome:

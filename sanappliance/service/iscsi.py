@@ -24,9 +24,8 @@ from sanappliance.model.config import (
 )
 from sanappliance.model.validate import MAX_LUN
 
-from .commit import Outcome
+from .commit import Outcome, change
 from .env import Env
-from .storage import change
 
 
 def edit_tpg(config: Config, iqn: str, tag: int, fn: Callable[[Tpg], Tpg]) -> Config:

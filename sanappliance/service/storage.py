@@ -11,15 +11,8 @@ from sanappliance.model import settings, values
 from sanappliance.model.config import Config, Pool, Volume, VolumeKind, replace_item
 from sanappliance.storage.plan import round_to_extent
 
-from .commit import Outcome, commit
+from .commit import Outcome, change
 from .env import Env
-
-
-def change(env: Env, edit: Any) -> Outcome:
-    """Under the operation lock: load, apply `edit(config) -> new config`, commit."""
-    with env.store.lock():
-        before = env.store.load()
-        return commit(env, before, edit(before))
 
 
 def list_disks(env: Env) -> list[Any]:

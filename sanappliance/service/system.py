@@ -6,9 +6,8 @@ from pathlib import Path
 
 from sanappliance.model.config import Config
 
-from .commit import Outcome, converge
+from .commit import Outcome, change, converge
 from .env import Env
-from .storage import change
 
 
 def restore(env: Env) -> Outcome:

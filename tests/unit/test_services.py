@@ -160,3 +160,11 @@ def test_stale_generation_is_refused(env):
     with pytest.raises(SanError) as err:
         env.store.save(config, config.generation - 1)
     assert err.value.field == "generation"
+
+
+def test_a_change_that_changes_nothing_keeps_the_generation(env):
+    build(env)
+    iscsi.set_tpg_setting(env, T, "login_timeout", 10)
+    generation, saves = env.store.load().generation, env.store.saves
+    iscsi.set_tpg_setting(env, T, "login_timeout", "10")
+    assert (env.store.load().generation, env.store.saves) == (generation, saves)
