@@ -141,6 +141,13 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(path: Path, results: dict[str, object]) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Boot-to-ready time and memory of one node, then of two nodes at once (TCG timings on this host)."""
     images = Images.from_build_dir(args.build_dir)
@@ -159,10 +166,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                         "accel": next(iter(lab.nodes.values())).wiring.accel, "nodes": nodes}
         finally:
             lab.destroy()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    return 0
+    return _report(args.out, results)
 
 
 def cmd_bench_storage(args: argparse.Namespace) -> int:
@@ -178,10 +182,7 @@ def cmd_bench_storage(args: argparse.Namespace) -> int:
         results["accel"] = lab.node("bench").wiring.accel
     finally:
         lab.destroy()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    return 0
+    return _report(args.out, results)
 
 
 def main(argv: list[str] | None = None) -> int:

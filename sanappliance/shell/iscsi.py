@@ -7,7 +7,7 @@ from typing import Any
 from configshell_fb import ExecutionError
 
 from sanappliance.model import settings
-from sanappliance.model.config import Acl, InitiatorGroup, Target, Tpg, tpg_of
+from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target, Tpg, tpg_of
 from sanappliance.model.values import format_size
 from sanappliance.service import iscsi
 
@@ -18,6 +18,16 @@ def _auth_args(userid: str | None, password: str | None, mutual_userid: str | No
                mutual_password: str | None) -> dict[str, str]:
     return {"userid": userid or "", "password": password or "", "mutual_userid": mutual_userid or "",
             "mutual_password": mutual_password or ""}
+
+
+def _merged_auth(chap: Chap | None, name: str, value: str | None) -> dict[str, str]:
+    """The CHAP settings with one field changed; an empty userid turns CHAP off."""
+    if name == "userid" and not value:
+        return _auth_args(None, None, None, None)
+    current = _auth_args(chap.userid, chap.password, chap.mutual_userid, chap.mutual_password) if chap else \
+        _auth_args(None, None, None, None)
+    current[name] = value or ""
+    return current
 
 
 class UIIscsi(SanNode):
@@ -60,13 +70,8 @@ class UIIscsi(SanNode):
         return secret_state(getattr(chap, name)) if "password" in name else getattr(chap, name)
 
     def ui_setgroup_discovery_auth(self, name: str, value: str | None) -> None:
-        chap = self.config().discovery.chap
-        current = _auth_args(*(chap.userid, chap.password, chap.mutual_userid, chap.mutual_password)) if chap else \
-            _auth_args(None, None, None, None)
-        current[name] = value or ""
-        if name == "userid" and not value:
-            current = _auth_args(None, None, None, None)
-        self.call("Set discovery authentication.", iscsi.set_discovery_auth, **current)
+        self.call("Set discovery authentication.", iscsi.set_discovery_auth,
+                  **_merged_auth(self.config().discovery.chap, name, value))
 
 
 class UITarget(SanNode):
@@ -261,13 +266,8 @@ class UIAcl(SanNode):
         return secret_state(getattr(chap, name)) if "password" in name else getattr(chap, name)
 
     def ui_setgroup_auth(self, name: str, value: str | None) -> None:
-        chap = self.acl().chap
-        current = _auth_args(chap.userid, chap.password, chap.mutual_userid, chap.mutual_password) if chap else \
-            _auth_args(None, None, None, None)
-        current[name] = value or ""
-        if name == "userid" and not value:
-            current = _auth_args(None, None, None, None)
-        self.call("Set CHAP.", iscsi.set_acl_auth, self.iqn, self.name, tag=self.tag, **current)
+        self.call("Set CHAP.", iscsi.set_acl_auth, self.iqn, self.name, tag=self.tag,
+                  **_merged_auth(self.acl().chap, name, value))
 
     def ui_command_info(self) -> None:
         """info: the ACL's settings (secrets are not shown)."""
