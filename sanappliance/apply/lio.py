@@ -69,7 +69,7 @@ def read_state() -> LioState:
                           if n in tpg.list_parameters()}
             tpgs[tpg.tag] = Tpg(tpg.tag, bool(tpg.enable), tuple(sorted((p.ip_address, p.port)
                                                                         for p in tpg.network_portals)),
-                                luns, acls, attributes, parameters)  # type: ignore[arg-type]
+                                luns, acls, attributes, parameters, _chap(tpg))  # type: ignore[arg-type]
         targets[target.wwn] = Target(target.wwn, tpgs)
     fabric = rtslib.FabricModule("iscsi")
     discovery = _chap(fabric, "discovery_") if fabric.discovery_enable_auth else NO_CHAP
@@ -163,6 +163,10 @@ class Executor:
         # authentication last: CHAP credentials of the ACLs are set by then, or are about to be
         for name, value in sorted(a.attributes.items(), key=lambda kv: kv[0] == "authentication"):
             tpg.set_attribute(name, value)
+
+    def do_SetTpgAuth(self, a: P.SetTpgAuth) -> None:
+        tpg = self.tpg(a.target, a.tag)
+        tpg.chap_userid, tpg.chap_password, tpg.chap_mutual_userid, tpg.chap_mutual_password = a.chap
 
     def do_CreatePortal(self, a: P.CreatePortal) -> None:
         self.rtslib.NetworkPortal(self.tpg(a.target, a.tag), a.address, a.port, mode="create")

@@ -134,6 +134,18 @@ class SetTpgSettings(Action):
 
 
 @dataclass(frozen=True)
+class SetTpgAuth(Action):
+    target: str
+    tag: int
+    chap: tuple[str, str, str, str]
+
+    def describe(self) -> str:
+        user = self.chap[0]
+        what = f"TPG CHAP user {user}" if user else "no TPG CHAP"
+        return f"set {what} on {self.target} tpg{self.tag} (secrets not shown)"
+
+
+@dataclass(frozen=True)
 class CreatePortal(Action):
     target: str
     tag: int
@@ -300,6 +312,8 @@ def _build_tpg(wwn: str, want: Tpg, have: Tpg | None) -> list[Action]:
         have = Tpg(tag, enabled=False)
     attributes = _changed(want.attributes, have.attributes)
     parameters = _changed(want.parameters, have.parameters)
+    if want.chap != have.chap:
+        out.append(SetTpgAuth(wwn, tag, want.chap))
     if attributes or parameters:
         out.append(SetTpgSettings(wwn, tag, attributes, parameters))
     out += [CreatePortal(wwn, tag, a, p) for a, p in want.portals if (a, p) not in have.portals]

@@ -53,7 +53,7 @@ def tpg(config: Config, model: TpgModel, keys: dict[str, str]) -> Tpg:
             acls[wwn] = Acl(wwn, group.name, mapped, chap_tuple(group.chap))
     attributes = settings.effective(settings.TPG_ATTRIBUTES,
                                     settings.parse_settings(settings.TPG_ATTRIBUTES, model.attributes, "attributes"))
-    attributes["authentication"] = int(any(a.chap != NO_CHAP for a in acls.values()))
+    attributes["authentication"] = int(any(a.chap != NO_CHAP for a in acls.values()) or model.chap is not None)
     parameters = settings.effective(settings.TPG_PARAMETERS,
                                     settings.parse_settings(settings.TPG_PARAMETERS, model.parameters, "parameters"))
     parameters["AuthMethod"] = "CHAP" if attributes["authentication"] else "CHAP,None"
@@ -61,7 +61,7 @@ def tpg(config: Config, model: TpgModel, keys: dict[str, str]) -> Tpg:
                portals=tuple(sorted((p.address, p.port) for p in model.portals)),
                luns={lun.lun: keys[lun.volume] for lun in model.luns}, acls=acls,
                attributes={k: int(v) for k, v in attributes.items()},
-               parameters={k: str(v) for k, v in parameters.items()})
+               parameters={k: str(v) for k, v in parameters.items()}, chap=chap_tuple(model.chap))
 
 
 def render(config: Config) -> LioState:

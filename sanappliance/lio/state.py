@@ -51,6 +51,7 @@ class Tpg:
     acls: dict[str, Acl] = field(default_factory=dict)
     attributes: dict[str, int] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
+    chap: Chap = NO_CHAP  # TPG-wide CHAP (demo mode)
 
 
 @dataclass(frozen=True)

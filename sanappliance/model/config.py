@@ -111,6 +111,7 @@ class Tpg:
     groups: tuple[InitiatorGroup, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)  # settings.TPG_ATTRIBUTES overrides
     parameters: dict[str, Any] = field(default_factory=dict)  # settings.TPG_PARAMETERS overrides
+    chap: Chap | None = None  # TPG-wide CHAP: what initiators without an ACL use in demo mode (generate_node_acls)
 
 
 @dataclass(frozen=True)

@@ -196,8 +196,10 @@ def _tpg(config: Config, tpg: Tpg, where: str, p: Problems) -> None:
         if holder.chap is not None:
             name = holder.initiator if isinstance(holder, Acl) else holder.name
             _chap(holder.chap, f"{where}.{'acls' if isinstance(holder, Acl) else 'groups'}[{name}].chap", p)
+    if tpg.chap is not None:
+        _chap(tpg.chap, f"{where}.chap", p)
     with_chap = [h for h in holders if h.chap is not None]
-    if with_chap and len(with_chap) != len(holders):
+    if (with_chap or tpg.chap is not None) and len(with_chap) != len(holders):
         without = [h.initiator if isinstance(h, Acl) else h.name for h in holders if h.chap is None]
         p.add("LIO requires CHAP for all or none of a TPG's initiators; these have none", f"{where}.acls",
               ", ".join(without))

@@ -212,6 +212,13 @@ def set_tpg_setting(env: Env, iqn: str, name: str, value: Any, tag: int = 1) -> 
     return change(env, lambda c: edit_tpg(c, iqn, tag, lambda t: replace(t, parameters={**t.parameters, **parsed})))
 
 
+def set_tpg_auth(env: Env, iqn: str, userid: str, password: str = "", mutual_userid: str = "",
+                 mutual_password: str = "", tag: int = 1) -> Outcome:
+    """TPG-wide CHAP, for initiators that log in without an ACL (demo mode); an empty userid removes it."""
+    chap = _chap(userid, password, mutual_userid, mutual_password)
+    return change(env, lambda c: edit_tpg(c, iqn, tag, lambda t: replace(t, chap=chap)))
+
+
 def set_tpg_enabled(env: Env, iqn: str, enabled: bool, tag: int = 1) -> Outcome:
     return change(env, lambda c: edit_tpg(c, iqn, tag, lambda t: replace(t, enabled=enabled)))
 

@@ -105,6 +105,8 @@ class UITpg(SanNode):
         self.iqn, self.tag = parent.name, tag
         self.define_settings("attribute", settings.TPG_ATTRIBUTES)
         self.define_settings("parameter", settings.TPG_PARAMETERS)
+        for name in ("userid", "password", "mutual_userid", "mutual_password"):
+            self.define_config_group_param("auth", name, "string", f"TPG-wide CHAP {name.replace('_', ' ')}")
         self.refresh()
 
     def tpg(self) -> Tpg:
@@ -121,7 +123,7 @@ class UITpg(SanNode):
 
     def summary(self) -> tuple[str, bool | None]:
         tpg = self.tpg()
-        auth = "CHAP" if any(h.chap for h in (*tpg.acls, *tpg.groups)) else "no-auth"
+        auth = "CHAP" if tpg.chap or any(h.chap for h in (*tpg.acls, *tpg.groups)) else "no-auth"
         state = "enabled" if tpg.enabled else "disabled"
         return f"{state}, {auth}, {len(tpg.luns)} LUN(s), {len(tpg.acls)} ACL(s)", tpg.enabled
 
@@ -138,6 +140,23 @@ class UITpg(SanNode):
 
     def ui_setgroup_attribute(self, name: str, value: Any) -> None:
         self.call(f"Set {name}.", iscsi.set_tpg_setting, self.iqn, name, value, self.tag)
+
+    def ui_command_auth(self, userid: str = "", password: str = "", mutual_userid: str = "",
+                        mutual_password: str = "") -> None:
+        """auth userid=U password=P [mutual_userid=U mutual_password=P]: TPG-wide CHAP for initiators without an
+        ACL (demo mode); `auth` with no userid removes it. `set auth NAME=VALUE` changes one field."""
+        self.call("Set TPG CHAP.", iscsi.set_tpg_auth, self.iqn, userid, password, mutual_userid, mutual_password,
+                  self.tag)
+
+    def ui_getgroup_auth(self, name: str) -> str:
+        chap = self.tpg().chap
+        if chap is None:
+            return ""
+        return secret_state(getattr(chap, name)) if "password" in name else getattr(chap, name)
+
+    def ui_setgroup_auth(self, name: str, value: str | None) -> None:
+        self.call("Set TPG CHAP.", iscsi.set_tpg_auth, self.iqn, tag=self.tag,
+                  **_merged_auth(self.tpg().chap, name, value))
 
     def ui_getgroup_parameter(self, name: str) -> Any:
         return settings.effective(settings.TPG_PARAMETERS, self.tpg().parameters).get(name, "(kernel default)")
@@ -258,6 +277,13 @@ class UIAcl(SanNode):
         """delete MAPPED_LUN: hide that LUN from this initiator."""
         self.call(f"Unmapped LUN {mapped_lun}.", iscsi.unmap_lun, self.iqn, self.name,
                   self.parse_int(mapped_lun, "mapped_lun"), self.tag)
+
+    def ui_command_auth(self, userid: str = "", password: str = "", mutual_userid: str = "",
+                        mutual_password: str = "") -> None:
+        """auth userid=U password=P [mutual_userid=U mutual_password=P]: this initiator's CHAP; `auth` with no userid
+        removes it. `set auth NAME=VALUE` changes one field."""
+        self.call("Set CHAP.", iscsi.set_acl_auth, self.iqn, self.name, userid, password, mutual_userid,
+                  mutual_password, self.tag)
 
     def ui_getgroup_auth(self, name: str) -> str:
         chap = self.acl().chap

@@ -47,6 +47,8 @@ def _tpg(tpg: Tpg, a) -> Tpg:
     if isinstance(a, P.SetTpgSettings):
         return replace(tpg, attributes={**tpg.attributes, **a.attributes}, parameters={**tpg.parameters,
                                                                                       **a.parameters})
+    if isinstance(a, P.SetTpgAuth):
+        return replace(tpg, chap=a.chap)
     if isinstance(a, P.CreatePortal):
         return replace(tpg, portals=tuple(sorted(tpg.portals + ((a.address, a.port),))))
     if isinstance(a, P.DeletePortal):

@@ -168,3 +168,19 @@ def test_a_change_that_changes_nothing_keeps_the_generation(env):
     generation, saves = env.store.load().generation, env.store.saves
     iscsi.set_tpg_setting(env, T, "login_timeout", "10")
     assert (env.store.load().generation, env.store.saves) == (generation, saves)
+
+
+def test_tpg_chap_for_demo_mode(env):
+    storage.create_volume(env, "r1", "4M", kind="ramdisk")
+    iscsi.create_target(env, T)
+    iscsi.create_lun(env, T, "r1")
+    iscsi.set_tpg_setting(env, T, "generate_node_acls", 1)
+    iscsi.set_tpg_auth(env, T, "demo", "demo-secret-123")
+    tpg = env.system.lio.targets[T].tpgs[1]
+    assert tpg.chap[0] == "demo" and tpg.attributes["authentication"] == 1
+    with pytest.raises(SanError) as err:  # an ACL without CHAP would be locked out
+        iscsi.create_acl(env, T, I1)
+    assert err.value.field == f"targets[{T}].tpg1.acls"
+    outcome = iscsi.set_tpg_auth(env, T, "")
+    assert outcome.plan[0] == f"set no TPG CHAP on {T} tpg1 (secrets not shown)"
+    assert env.system.lio.targets[T].tpgs[1].attributes["authentication"] == 0

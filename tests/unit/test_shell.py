@@ -135,3 +135,19 @@ def test_groups_and_portals(sanctl):
     assert group.initiators == ("iqn.1998-01.com.vmware:esx1", "iqn.1998-01.com.vmware:esx2")
     assert group.mapped_luns[0].write_protect and group.chap.userid == "esx"
     assert [str(p) for p in tpg.portals] == ["0.0.0.0:3260", "192.0.2.10:3261"]
+
+
+def test_tpg_auth_is_set_and_never_shown(sanctl):
+    sanctl("/volumes create r1 4M kind=ramdisk")
+    sanctl(f"/iscsi create {T}")
+    sanctl(f"/iscsi/{T}/tpg1/luns create r1")
+    sanctl(f"/iscsi/{T}/tpg1 set attribute generate_node_acls=1")
+    with pytest.raises(ExecutionError) as err:  # a userid without a secret is not valid CHAP: nothing changes
+        sanctl(f"/iscsi/{T}/tpg1 set auth userid=demo")
+    assert "chap.password" in str(err.value)
+    sanctl(f"/iscsi/{T}/tpg1 auth userid=demo password=demo-secret-123")
+    sanctl(f"/iscsi/{T}/tpg1 get auth password")
+    sanctl("/ ls")
+    assert sanctl.store.load().targets[0].tpgs[0].chap.userid == "demo"
+    assert "demo-secret-123" not in sanctl.out.getvalue() + "\n".join(sanctl.lines)
+    assert "enabled, CHAP" in sanctl.out.getvalue()
