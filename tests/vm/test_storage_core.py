@@ -28,9 +28,9 @@ def sanctl(node, *args: str, check=True):
     return node.run(["/usr/bin/sanctl", *args], check=check, timeout=300)
 
 
-def qemu_io(lab, command: str, lun: int, initiator=GOOD, user=USER, secret=SECRET):
+def qemu_io(lab, command: str, lun: int, initiator=GOOD, user=USER, secret=SECRET, target=TARGET):
     portal = lab.address("node1", "storage")
-    opts = f"driver=iscsi,transport=tcp,portal={portal}:3260,target={TARGET},lun={lun},initiator-name={initiator}"
+    opts = f"driver=iscsi,transport=tcp,portal={portal}:3260,target={target},lun={lun},initiator-name={initiator}"
     argv = ["/usr/bin/qemu-io", "--image-opts"]
     if user:
         argv = [*argv, "--object", f"secret,id=sec0,data={secret}"]
@@ -104,6 +104,21 @@ def test_bad_changes_leave_lio_and_config_unchanged(exported):
         assert result.returncode == 1 and expected in result.stderr, (command, result.stderr)
         assert "Traceback" not in result.stderr
     assert (node.sh(snapshot).stdout, node.sh("cat /etc/sanappliance/config.json").stdout) == before
+
+
+def test_demo_mode_with_tpg_chap(lab, exported):
+    """A second target in demo mode: any initiator gets in with the TPG-wide CHAP credentials, and only with them."""
+    demo = "iqn.2026-11.org.sanappliance:demo"
+    tpg = f"/iscsi/{demo}/tpg1"
+    for command in (("/volumes", "create", "d1", "16M", "kind=ramdisk"), ("/iscsi", "create", demo),
+                    (f"{tpg}/luns", "create", "d1"), (tpg, "set", "attribute", "generate_node_acls=1",
+                                                      "demo_mode_write_protect=0"),
+                    (tpg, "auth", "userid=demo", "password=demo-secret-77")):
+        sanctl(exported, *command)
+    ok = qemu_io(lab, "write -P 0x33 0 64k", 0, initiator=OTHER, user="demo", secret="demo-secret-77", target=demo)
+    assert ok.returncode == 0 and "wrote 65536/65536" in ok.stdout, ok.stdout + ok.stderr
+    bad = qemu_io(lab, "read 0 512", 0, initiator=OTHER, user="demo", secret="wrong-secret-77", target=demo)
+    assert bad.returncode != 0
 
 
 def test_ls_and_dry_run(exported):
