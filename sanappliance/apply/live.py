@@ -10,12 +10,12 @@ from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
-from . import disks, lio, lvm, system
+from . import configfs, disks, lio, lvm, system
 
 
 class LiveSystem:
     def read_lio(self) -> LioState:
-        return lio.read_state()
+        return configfs.read_state()
 
     def run_lio(self, actions: Sequence[P.Action]) -> None:
         if actions:

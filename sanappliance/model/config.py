@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -167,11 +168,24 @@ class Config:
                 return pool
         raise SanError("no such pool", field="pool", value=name)
 
+    @functools.cached_property
+    def _volumes_by_name(self) -> dict[str, Volume]:
+        return {v.name: v for v in self.volumes}
+
+    @functools.cached_property
+    def _exports(self) -> dict[str, list[tuple[str, int, int]]]:
+        exports: dict[str, list[tuple[str, int, int]]] = {}
+        for t in self.targets:
+            for g in t.tpgs:
+                for lun in g.luns:
+                    exports.setdefault(lun.volume, []).append((t.iqn, g.tag, lun.lun))
+        return exports
+
     def volume(self, name: str) -> Volume:
-        for volume in self.volumes:
-            if volume.name == name:
-                return volume
-        raise SanError("no such volume", field="volume", value=name)
+        try:
+            return self._volumes_by_name[name]
+        except KeyError:
+            raise SanError("no such volume", field="volume", value=name) from None
 
     def target(self, iqn: str) -> Target:
         for target in self.targets:
@@ -181,8 +195,7 @@ class Config:
 
     def exports_of(self, volume: str) -> list[tuple[str, int, int]]:
         """(target, tpg tag, lun) of every LUN that serves the volume."""
-        return [(t.iqn, g.tag, lun.lun) for t in self.targets for g in t.tpgs for lun in g.luns
-                if lun.volume == volume]
+        return list(self._exports.get(volume, ()))
 
 
 def tpg_of(target: Target, tag: int) -> Tpg:

@@ -6,6 +6,7 @@ from_dict rejects unknown keys and wrong types with an error naming the field's 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from enum import Enum
@@ -26,6 +27,12 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): to_dict(v) for k, v in obj.items()}
     return obj
+
+
+@functools.cache
+def _fields(tp: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Type hints and fields of a dataclass, resolved once per class (get_type_hints is slow)."""
+    return typing.get_type_hints(tp), {f.name: f for f in dataclasses.fields(tp)}
 
 
 def from_dict(cls: type[T], data: Any, path: str = "") -> T:
@@ -65,8 +72,7 @@ def _convert(tp: Any, data: Any, path: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise _fail(path, "an object", data)
-        hints = typing.get_type_hints(tp)
-        fields = {f.name: f for f in dataclasses.fields(tp)}
+        hints, fields = _fields(tp)
         unknown = sorted(set(data) - set(fields))
         if unknown:
             raise SanError(f"unknown field(s): {', '.join(map(str, unknown))}", field=path, value=unknown[0])

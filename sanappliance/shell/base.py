@@ -36,10 +36,36 @@ class Context:
 
 
 class SanNode(ConfigNode):
-    """A node of the tree. Subclasses build their children in `refresh()` from the saved config."""
+    """A node of the tree. Subclasses create their children in `build()`, from the saved config, the first time they
+    are needed (a one-shot command builds only the path it walks); a change marks the tree stale."""
 
     def __init__(self, name: str, parent: ConfigNode | None = None, shell: Any = None) -> None:
+        self._stale = True
         super().__init__(name, parent, shell)
+
+    def build(self) -> None:
+        """Create the children (in subclasses)."""
+
+    def _lazy_children(self) -> set[ConfigNode]:
+        if self._stale:
+            self._stale = False
+            for child in list(self._children):
+                self.remove_child(child)
+            self.build()
+        return self._children  # type: ignore[no-any-return]
+
+    children = property(_lazy_children)
+
+    def define_config_group_param(self, group: str, param: str, type: str,  # noqa: A002 - configshell's name
+                                  description: str | None = None, writable: bool = True) -> None:
+        """configshell's own version checks its helpers for every parameter of every node; with thousands of nodes
+        that dominates `ls`. The helpers exist (the unit tests call set and get on every kind of node)."""
+        self._configuration_groups.setdefault(group, {})[param] = [type, description or f"The {param} {group} "
+                                                                   "parameter.", writable]
+
+    def get_child(self, name: str) -> ConfigNode:
+        self._lazy_children()
+        return super().get_child(name)
 
     @property
     def ctx(self) -> Context:
@@ -66,15 +92,11 @@ class SanNode(ConfigNode):
         return outcome
 
     def refresh(self) -> None:
-        for child in list(self.children):
+        """Children are built again when next needed (the nodes that exist stay, so `cd` places stay valid)."""
+        self._stale = True
+        for child in list(self._children):
             if isinstance(child, SanNode):
                 child.refresh()
-
-    def rebuild(self, make: Callable[[], None]) -> None:
-        """Drop the children and build them again."""
-        for child in list(self.children):
-            self.remove_child(child)
-        make()
 
     def parse_int(self, value: Any, field: str) -> int:
         try:

@@ -39,10 +39,10 @@ class UIIscsi(SanNode):
         self.define_config_group_param("discovery_auth", "password", "string", "discovery CHAP secret")
         self.define_config_group_param("discovery_auth", "mutual_userid", "string", "mutual CHAP user")
         self.define_config_group_param("discovery_auth", "mutual_password", "string", "mutual CHAP secret")
-        self.refresh()
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UITarget(t.iqn, self) for t in self.config().targets])
+    def build(self) -> None:
+        for t in self.config().targets:
+            UITarget(t.iqn, self)
 
     def summary(self) -> tuple[str, bool | None]:
         auth = "discovery CHAP" if self.config().discovery.chap else "no discovery auth"
@@ -77,13 +77,13 @@ class UIIscsi(SanNode):
 class UITarget(SanNode):
     def __init__(self, iqn: str, parent: SanNode) -> None:
         super().__init__(iqn, parent)
-        self.refresh()
 
     def target(self) -> Target:
         return self.config().target(self.name)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UITpg(g.tag, self) for g in self.target().tpgs])
+    def build(self) -> None:
+        for g in self.target().tpgs:
+            UITpg(g.tag, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"TPGs: {len(self.target().tpgs)}", None
@@ -107,19 +107,18 @@ class UITpg(SanNode):
         self.define_settings("parameter", settings.TPG_PARAMETERS)
         for name in ("userid", "password", "mutual_userid", "mutual_password"):
             self.define_config_group_param("auth", name, "string", f"TPG-wide CHAP {name.replace('_', ' ')}")
-        self.refresh()
 
     def tpg(self) -> Tpg:
         return tpg_of(self.config().target(self.iqn), self.tag)
 
-    def refresh(self) -> None:
+    def build(self) -> None:
         def make() -> None:
             UILuns(self)
             UIAcls(self)
             UIGroups(self)
             UIPortals(self)
 
-        self.rebuild(make)
+        make()
 
     def summary(self) -> tuple[str, bool | None]:
         tpg = self.tpg()
@@ -169,7 +168,6 @@ class _TpgChild(SanNode):
     def __init__(self, name: str, parent: UITpg) -> None:
         super().__init__(name, parent)
         self.iqn, self.tag = parent.iqn, parent.tag
-        self.refresh()
 
     def tpg(self) -> Tpg:
         return tpg_of(self.config().target(self.iqn), self.tag)
@@ -181,8 +179,9 @@ class UILuns(_TpgChild):
     def __init__(self, parent: UITpg) -> None:
         super().__init__("luns", parent)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UILun(lun.lun, lun.volume, self) for lun in self.tpg().luns])
+    def build(self) -> None:
+        for lun in self.tpg().luns:
+            UILun(lun.lun, lun.volume, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"LUNs: {len(self.tpg().luns)}", None
@@ -220,8 +219,9 @@ class UIAcls(_TpgChild):
     def __init__(self, parent: UITpg) -> None:
         super().__init__("acls", parent)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIAcl(a.initiator, self) for a in self.tpg().acls])
+    def build(self) -> None:
+        for a in self.tpg().acls:
+            UIAcl(a.initiator, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"ACLs: {len(self.tpg().acls)}", None
@@ -251,15 +251,14 @@ class UIAcl(SanNode):
         self.iqn, self.tag = parent.iqn, parent.tag
         for name in ("userid", "password", "mutual_userid", "mutual_password"):
             self.define_config_group_param("auth", name, "string", f"CHAP {name.replace('_', ' ')}")
-        self.refresh()
 
     def acl(self) -> Acl:
         tpg = tpg_of(self.config().target(self.iqn), self.tag)
         return next(a for a in tpg.acls if a.initiator == self.name)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIMappedLun(m.mapped_lun, m.tpg_lun, m.write_protect, self)
-                              for m in self.acl().mapped_luns])
+    def build(self) -> None:
+        for m in self.acl().mapped_luns:
+            UIMappedLun(m.mapped_lun, m.tpg_lun, m.write_protect, self)
 
     def summary(self) -> tuple[str, bool | None]:
         acl = self.acl()
@@ -323,8 +322,9 @@ class UIGroups(_TpgChild):
     def __init__(self, parent: UITpg) -> None:
         super().__init__("groups", parent)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIGroup(g.name, self) for g in self.tpg().groups])
+    def build(self) -> None:
+        for g in self.tpg().groups:
+            UIGroup(g.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"Groups: {len(self.tpg().groups)}", None
@@ -393,8 +393,9 @@ class UIPortals(_TpgChild):
     def __init__(self, parent: UITpg) -> None:
         super().__init__("portals", parent)
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIPortal(str(p), self) for p in self.tpg().portals])
+    def build(self) -> None:
+        for p in self.tpg().portals:
+            UIPortal(str(p), self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"Portals: {len(self.tpg().portals)}", None

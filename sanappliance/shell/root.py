@@ -24,9 +24,8 @@ class UIRoot(SanNode):
     def __init__(self, shell: ConfigShell, context: Context) -> None:
         self.context = context
         super().__init__("/", shell=shell)
-        self.refresh()
 
-    def refresh(self) -> None:
+    def build(self) -> None:
         def make() -> None:
             UIDisks(self)
             UIPools(self)
@@ -34,7 +33,7 @@ class UIRoot(SanNode):
             UIIscsi(self)
             UICluster(self)
 
-        self.rebuild(make)
+        make()
 
     def summary(self) -> tuple[str, bool | None]:
         return f"generation {self.config().generation}", None

@@ -46,10 +46,10 @@ class UIPools(SanNode):
 
     def __init__(self, parent: SanNode) -> None:
         super().__init__("pools", parent)
-        self.refresh()
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIPool(p.name, self) for p in self.config().pools])
+    def build(self) -> None:
+        for p in self.config().pools:
+            UIPool(p.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"Pools: {len(self.config().pools)}", None
@@ -89,10 +89,10 @@ class UIVolumes(SanNode):
 
     def __init__(self, parent: SanNode) -> None:
         super().__init__("volumes", parent)
-        self.refresh()
 
-    def refresh(self) -> None:
-        self.rebuild(lambda: [UIVolume(v.name, self) for v in self.config().volumes])
+    def build(self) -> None:
+        for v in self.config().volumes:
+            UIVolume(v.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"Volumes: {len(self.config().volumes)}", None

@@ -152,3 +152,10 @@ def test_settings_tables_match_the_kernel(exported):
     assert set(settings.TPG_ATTRIBUTES) <= attrib
     assert set(settings.TPG_PARAMETERS) <= params
     assert set(settings.DEVICE_ATTRIBUTES) <= device
+
+
+def test_fast_configfs_reader_agrees_with_rtslib(exported):
+    """The direct configfs reader the commands use sees exactly what rtslib-fb sees."""
+    same = exported.sh("python3 -c 'from sanappliance.apply import configfs, lio; "
+                       "a, b = configfs.read_state(), lio.read_state(); print(a == b); print(a); print(b)'")
+    assert same.stdout.splitlines()[0] == "True", same.stdout
