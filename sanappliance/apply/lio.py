@@ -86,7 +86,15 @@ class Executor:
     def __post_init__(self) -> None:
         self.root = self.rtslib.RTSRoot()
         self.fabric = self.rtslib.FabricModule("iscsi")
-        self._storage = {f"{so.plugin}/{so.name}": so for so in self.root.storage_objects}
+        self._storage: dict[str, Any] = {}  # looked up one by one: listing them all costs seconds per thousand
+
+    def storage(self, key: str) -> Any:
+        if key not in self._storage:
+            plugin, name = key.split("/", 1)
+            cls = {"block": self.rtslib.BlockStorageObject, "fileio": self.rtslib.FileIOStorageObject,
+                   "rd_mcp": self.rtslib.RDMCPStorageObject}[plugin]
+            self._storage[key] = cls(name)
+        return self._storage[key]
 
     def target(self, wwn: str) -> Any:
         return self.rtslib.Target(self.fabric, wwn, mode="lookup")
@@ -131,7 +139,8 @@ class Executor:
         self.rtslib.NetworkPortal(self.tpg(a.target, a.tag), a.address, a.port, mode="lookup").delete()
 
     def do_DeleteStorage(self, a: P.DeleteStorage) -> None:
-        self._storage.pop(a.key).delete()
+        self.storage(a.key).delete()
+        self._storage.pop(a.key, None)
 
     # creations
     def do_CreateStorage(self, a: P.CreateStorage) -> None:
@@ -146,7 +155,7 @@ class Executor:
         self._storage[so.key] = obj
 
     def do_SetStorageAttributes(self, a: P.SetStorageAttributes) -> None:
-        obj = self._storage[a.key]
+        obj = self.storage(a.key)
         for name, value in sorted(a.attributes.items()):
             obj.set_attribute(name, value)
 
@@ -172,7 +181,7 @@ class Executor:
         self.rtslib.NetworkPortal(self.tpg(a.target, a.tag), a.address, a.port, mode="create")
 
     def do_CreateLun(self, a: P.CreateLun) -> None:
-        self.rtslib.LUN(self.tpg(a.target, a.tag), a.lun, storage_object=self._storage[a.key])
+        self.rtslib.LUN(self.tpg(a.target, a.tag), a.lun, storage_object=self.storage(a.key))
 
     def do_CreateAcl(self, a: P.CreateAcl) -> None:
         acl = self.rtslib.NodeACL(self.tpg(a.target, a.tag), a.wwn, mode="create")

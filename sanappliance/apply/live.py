@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sanappliance.lio import plan as P
-from sanappliance.lio.state import LioState
+from sanappliance.lio.state import LioState, Scope
 from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
@@ -14,8 +14,8 @@ from . import configfs, disks, lio, lvm, system
 
 
 class LiveSystem:
-    def read_lio(self) -> LioState:
-        return configfs.read_state()
+    def read_lio(self, scope: Scope | None = None) -> LioState:
+        return configfs.read_state(scope=scope)
 
     def run_lio(self, actions: Sequence[P.Action]) -> None:
         if actions:

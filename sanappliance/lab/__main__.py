@@ -177,7 +177,8 @@ def cmd_bench_storage(args: argparse.Namespace) -> int:
     lab = Lab(spec, Images.from_build_dir(args.build_dir), args.build_dir / "runs" / "bench-storage")
     try:
         lab.start()
-        result = lab.node("bench").run(["/usr/bin/python3", "-"], input=GUEST_SCRIPT, timeout=5400, check=True)
+        script = GUEST_SCRIPT.replace("QUICK = False", f"QUICK = {bool(args.quick)}")
+        result = lab.node("bench").run(["/usr/bin/python3", "-"], input=script, timeout=5400, check=True)
         results = json.loads(result.stdout.strip().splitlines()[-1])
         results["accel"] = lab.node("bench").wiring.accel
     finally:
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(fn=cmd_bench)
     bench_storage = sub.add_parser("bench-storage", help="the storage core against targetctl/targetcli, 1000 LUNs")
     bench_storage.add_argument("--out", type=Path, default=Path("bench-results/storage.json"))
+    bench_storage.add_argument("--quick", action="store_true", help="sanctl only, without the stock-tool baselines")
     bench_storage.set_defaults(fn=cmd_bench_storage)
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or args.build_dir / "runs" / "current").resolve()

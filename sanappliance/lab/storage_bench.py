@@ -14,6 +14,7 @@ from sanappliance.apply.store import ConfigStore
 from sanappliance.model.config import Acl, Config, Lun, MappedLun, Target, Tpg, Volume, VolumeKind
 
 TARGETS, LUNS = 10, 100
+QUICK = False  # True: only sanctl's own numbers, no stock-tool baselines
 results = {"targets": TARGETS, "luns_per_target": LUNS}
 
 def timed(name, argv):
@@ -45,11 +46,12 @@ saved = store.save(saved, saved.generation)
 results["save_config_s"] = round(time.monotonic() - started, 3)
 timed("sanctl_converged_restore_s", ["/usr/bin/sanctl", "system", "restore"])
 
-timed("targetctl_save_s", ["/usr/bin/targetctl", "save", "/root/bench-saveconfig.json"])
-timed("targetctl_clear_s", ["/usr/bin/targetctl", "clear"])
-timed("targetctl_restore_s", ["/usr/bin/targetctl", "restore", "/root/bench-saveconfig.json"])
-timed("targetctl_clear_again_s", ["/usr/bin/targetctl", "clear"])
-timed("sanctl_cold_apply_again_s", ["/usr/bin/sanctl", "system", "restore"])
+if not QUICK:
+    timed("targetctl_save_s", ["/usr/bin/targetctl", "save", "/root/bench-saveconfig.json"])
+    timed("targetctl_clear_s", ["/usr/bin/targetctl", "clear"])
+    timed("targetctl_restore_s", ["/usr/bin/targetctl", "restore", "/root/bench-saveconfig.json"])
+    timed("targetctl_clear_again_s", ["/usr/bin/targetctl", "clear"])
+    timed("sanctl_cold_apply_again_s", ["/usr/bin/sanctl", "system", "restore"])
 
 t0 = "iqn.2026-11.org.sanappliance:bench0"
 started = time.monotonic()
@@ -57,14 +59,16 @@ for argv in (["/usr/bin/sanctl", "/volumes", "create", "extra1", "1M", "kind=fil
              ["/usr/bin/sanctl", f"/iscsi/{t0}/tpg1/luns", "create", "extra1"]):
     subprocess.run(argv, check=True, capture_output=True)
 results["sanctl_add_one_lun_s"] = round(time.monotonic() - started, 2)
+timed("sanctl_delete_100_lun_target_s", ["/usr/bin/sanctl", "/iscsi", "delete", "iqn.2026-11.org.sanappliance:bench8"])
+if QUICK:
+    print(json.dumps(results))
+    raise SystemExit(0)
 started = time.monotonic()
 for argv in (["/usr/bin/targetcli", "/backstores/fileio", "create", "name=extra2",
               "file_or_dev=/var/lib/sanappliance/fileio/extra2.img", "size=1M"],
              ["/usr/bin/targetcli", f"/iscsi/{t0}/tpg1/luns", "create", "/backstores/fileio/extra2"]):
     subprocess.run(argv, check=True, capture_output=True)
 results["targetcli_add_one_lun_s"] = round(time.monotonic() - started, 2)
-
-timed("sanctl_delete_100_lun_target_s", ["/usr/bin/sanctl", "/iscsi", "delete", "iqn.2026-11.org.sanappliance:bench8"])
 timed("targetcli_delete_100_lun_target_s", ["/usr/bin/targetcli", "/iscsi", "delete",
                                             "iqn.2026-11.org.sanappliance:bench9"])
 

@@ -65,3 +65,32 @@ class LioState:
     storage: dict[str, StorageObject] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
     discovery: Chap = NO_CHAP  # discovery auth is on when a userid is set
+
+    def restrict(self, scope: Scope | None) -> LioState:
+        if scope is None:
+            return self
+        return LioState({k: v for k, v in self.storage.items() if k in scope.storage},
+                        {k: v for k, v in self.targets.items() if k in scope.targets}, self.discovery)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The storage objects and targets a change touches: a command reads and plans only these (the rest of LIO is
+    left as it is; `sanctl system restore` looks at everything)."""
+
+    storage: frozenset[str] = frozenset()
+    targets: frozenset[str] = frozenset()
+
+
+def changed(before: LioState, after: LioState) -> Scope:
+    """What differs between two desired states, plus every target with a LUN on a storage object that differs (such
+    a LUN goes and comes back with its storage object)."""
+    storage = {k for k in before.storage.keys() | after.storage.keys()
+               if before.storage.get(k) != after.storage.get(k)}
+    targets = {w for w in before.targets.keys() | after.targets.keys()
+               if before.targets.get(w) != after.targets.get(w)}
+    for state in (before, after):
+        for wwn, target in state.targets.items():
+            if any(key in storage for tpg in target.tpgs.values() for key in tpg.luns.values()):
+                targets.add(wwn)
+    return Scope(frozenset(storage), frozenset(targets))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sanappliance.errors import SanError
 from sanappliance.lio import plan as P
 from sanappliance.lio.render import render
+from sanappliance.lio.state import changed
 from sanappliance.model.config import Config
 from sanappliance.model.validate import check
 from sanappliance.storage import plan as S
@@ -38,9 +39,13 @@ class Plan:
         return tuple(a.describe() for a in steps)
 
 
-def make_plan(env: Env, before: Config, after: Config) -> Plan:
+def make_plan(env: Env, before: Config, after: Config, *, everything: bool = False) -> Plan:
+    """The plan from `before` to `after`. Only the LIO objects the change touches are read and compared, unless
+    `everything` (converging: the whole live state is brought in line)."""
     disks = {d for p in (*before.pools, *after.pools) for d in p.disks}
-    lio_actions = P.plan(env.system.read_lio(), render(after))
+    desired = render(after)
+    scope = None if everything else changed(render(before), desired)
+    lio_actions = P.plan(env.system.read_lio(scope), desired.restrict(scope))
     lvm_now, lvm_want = env.system.read_lvm(disks), S.desired(after)
     return Plan(tuple(a for a in lio_actions if isinstance(a, LIO_DELETES)),
                 tuple(S.plan_removals(lvm_now, lvm_want, S.desired(before))),
@@ -70,7 +75,7 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     except SanError as exc:
         restored = env.store.save(before, saved.generation)
         try:
-            execute(env, make_plan(env, after, restored))
+            execute(env, make_plan(env, after, restored, everything=True))
         except SanError as again:
             raise SanError(f"{exc.message}; rolling back also failed: {again.message}", field=exc.field,
                            value=exc.value) from exc
@@ -88,7 +93,7 @@ def change(env: Env, edit: Callable[[Config], Config]) -> Outcome:
 def converge(env: Env) -> Outcome:
     """Make the node match the saved state (at boot, after an interrupted change): only differences are acted on."""
     config = env.store.load()
-    plan = make_plan(env, config, config)
+    plan = make_plan(env, config, config, everything=True)
     if not env.dry_run:
         execute(env, plan)
     return Outcome(config, plan.describe(), env.dry_run)

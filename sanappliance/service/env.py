@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sanappliance.lio import plan as P
-from sanappliance.lio.state import LioState
+from sanappliance.lio.state import LioState, Scope
 from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
 
 class System(Protocol):
-    def read_lio(self) -> LioState: ...
+    def read_lio(self, scope: Scope | None = None) -> LioState: ...
     def run_lio(self, actions: Sequence[P.Action]) -> None: ...
     def read_lvm(self, known_disks: Iterable[str]) -> S.LvmState: ...
     def run_lvm(self, actions: Sequence[S.Action]) -> None: ...

@@ -89,9 +89,11 @@ class FakeSystem:
                                                                 "/dev/disk/by-id/virtio-data2": 4 * 2**30})
     fail_on: type | None = None  # an action type whose execution fails, as LIO might
     calls: int = 0
+    reads: list = field(default_factory=list)
 
-    def read_lio(self) -> LioState:
-        return self.lio
+    def read_lio(self, scope=None) -> LioState:
+        self.reads.append(scope)
+        return self.lio.restrict(scope)
 
     def run_lio(self, actions) -> None:
         for action in actions:

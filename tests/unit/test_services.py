@@ -184,3 +184,30 @@ def test_tpg_chap_for_demo_mode(env):
     outcome = iscsi.set_tpg_auth(env, T, "")
     assert outcome.plan[0] == f"set no TPG CHAP on {T} tpg1 (secrets not shown)"
     assert env.system.lio.targets[T].tpgs[1].attributes["authentication"] == 0
+
+
+def test_a_command_reads_only_what_it_changes(env):
+    build(env)
+    iscsi.create_target(env, "iqn.2026-11.org.sanappliance:t2")
+    storage.create_volume(env, "v3", "8M", kind="ramdisk")
+    env.system.reads.clear()
+    iscsi.create_lun(env, "iqn.2026-11.org.sanappliance:t2", "v3")
+    (scope,) = env.system.reads[:1]
+    assert scope.targets == {"iqn.2026-11.org.sanappliance:t2"} and scope.storage == frozenset()
+    env.system.reads.clear()
+    storage.create_volume(env, "v4", "8M", kind="ramdisk")
+    assert env.system.reads[0].storage == {"rd_mcp/v4"} and env.system.reads[0].targets == frozenset()
+    converge(env)
+    assert env.system.reads[-1] is None  # converging looks at everything
+
+
+def test_recreated_backstore_brings_its_targets_into_scope(env):
+    build(env)
+    env.system.reads.clear()
+    config = env.store.load()
+    bigger = replace(config, volumes=tuple(replace(v, size=v.size * 2) if v.name == "v2" else v
+                                           for v in config.volumes))
+    from sanappliance.service.commit import commit
+    commit(env, config, bigger)
+    assert env.system.reads[0].targets == {T} and env.system.reads[0].storage == {"fileio/v2"}
+    assert P.plan(env.system.lio, render(env.store.load())) == []
