@@ -15,6 +15,11 @@ from sanappliance.lio.state import NO_CHAP, Acl, LioState, MappedLun, StorageObj
 from sanappliance.model import settings
 
 MANAGED_PLUGINS = ("block", "fileio", "rd_mcp")
+RTSLIB_PLUGINS = {"ramdisk": "rd_mcp"}  # rtslib calls rd_mcp storage objects "ramdisk"
+
+
+def _plugin(so: Any) -> str:
+    return RTSLIB_PLUGINS.get(so.plugin, so.plugin)
 
 
 def _rtslib() -> Any:
@@ -43,13 +48,14 @@ def read_state() -> LioState:
     root = rtslib.RTSRoot()
     storage = {}
     for so in root.storage_objects:
-        if so.plugin not in MANAGED_PLUGINS:
+        plugin = _plugin(so)
+        if plugin not in MANAGED_PLUGINS:
             continue
-        dev = so.udev_path if so.plugin in ("block", "fileio") else ""
-        size = int(so.size) if so.plugin in ("fileio", "rd_mcp") else 0
+        dev = so.udev_path if plugin in ("block", "fileio") else ""
+        size = int(so.size) if plugin in ("fileio", "rd_mcp") else 0
         attributes = {name: _int(so.get_attribute(name)) for name in settings.DEVICE_ATTRIBUTES
                       if name in so.list_attributes()}
-        state = StorageObject(so.name, so.plugin, dev or "", size, so.wwn, attributes)  # type: ignore[arg-type]
+        state = StorageObject(so.name, plugin, dev or "", size, so.wwn, attributes)  # type: ignore[arg-type]
         storage[state.key] = state
     targets = {}
     for target in root.targets:
@@ -57,7 +63,7 @@ def read_state() -> LioState:
             continue
         tpgs = {}
         for tpg in target.tpgs:
-            luns = {lun.lun: f"{lun.storage_object.plugin}/{lun.storage_object.name}" for lun in tpg.luns}
+            luns = {lun.lun: f"{_plugin(lun.storage_object)}/{lun.storage_object.name}" for lun in tpg.luns}
             acls = {}
             for acl in tpg.node_acls:
                 mapped = tuple(sorted((MappedLun(m.mapped_lun, m.tpg_lun.lun, bool(m.write_protect))

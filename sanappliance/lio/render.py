@@ -54,6 +54,8 @@ def tpg(config: Config, model: TpgModel, keys: dict[str, str]) -> Tpg:
     attributes = settings.effective(settings.TPG_ATTRIBUTES,
                                     settings.parse_settings(settings.TPG_ATTRIBUTES, model.attributes, "attributes"))
     attributes["authentication"] = int(any(a.chap != NO_CHAP for a in acls.values()) or model.chap is not None)
+    if int(attributes.get("generate_node_acls", 0)):
+        attributes["cache_dynamic_acls"] = 1  # the kernel turns it on with demo mode and refuses to turn it off
     parameters = settings.effective(settings.TPG_PARAMETERS,
                                     settings.parse_settings(settings.TPG_PARAMETERS, model.parameters, "parameters"))
     parameters["AuthMethod"] = "CHAP" if attributes["authentication"] else "CHAP,None"

@@ -205,6 +205,10 @@ def _tpg(config: Config, tpg: Tpg, where: str, p: Problems) -> None:
               ", ".join(without))
     p.check(settings.parse_settings, settings.TPG_ATTRIBUTES, tpg.attributes, f"{where}.attributes")
     p.check(settings.parse_settings, settings.TPG_PARAMETERS, tpg.parameters, f"{where}.parameters")
+    if str(tpg.attributes.get("generate_node_acls")) in ("1", "True", "true", "yes") and \
+            str(tpg.attributes.get("cache_dynamic_acls", "1")) in ("0", "False", "false", "no"):
+        p.add("LIO keeps cache_dynamic_acls on while generate_node_acls (demo mode) is on",
+              f"{where}.attributes.cache_dynamic_acls", tpg.attributes["cache_dynamic_acls"])
     if "authentication" in tpg.attributes:
         p.add("set by the appliance from the CHAP settings", f"{where}.attributes.authentication",
               tpg.attributes["authentication"])

@@ -158,3 +158,10 @@ def test_acl_without_chap_when_tpg_has_none():
     tpg = render(config).targets[TARGET].tpgs[1]
     assert tpg.attributes["authentication"] == 0 and tpg.parameters["AuthMethod"] == "CHAP,None"
     assert not [a for a in P.plan(LioState(), render(config)) if isinstance(a, P.SetAclAuth)]
+
+
+def test_demo_mode_keeps_dynamic_acls_cached_as_the_kernel_does():
+    config = sample()
+    tpg = replace(config.targets[0].tpgs[0], attributes={"generate_node_acls": 1})
+    rendered = render(replace(config, targets=(Target(TARGET, (tpg,)),)))
+    assert rendered.targets[TARGET].tpgs[1].attributes["cache_dynamic_acls"] == 1

@@ -157,3 +157,8 @@ def test_bad_initiator_names(name):
 def test_generated_iqn_and_sizes_format():
     assert values.generate_iqn().startswith(values.APPLIANCE_IQN_PREFIX + ":")
     assert values.format_size(10 * 2**30) == "10GiB" and values.format_size(1536 * 2**20) == "1.5GiB"
+
+
+def test_demo_mode_with_uncached_acls_is_refused():
+    bad = change_tpg(sample(), attributes={"generate_node_acls": 1, "cache_dynamic_acls": 0})
+    assert f"targets[{TARGET}].tpg1.attributes.cache_dynamic_acls" in fields(bad)
