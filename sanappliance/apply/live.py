@@ -34,6 +34,8 @@ class LiveSystem:
         return disks.discover(tuple(p.vg for p in config.pools))
 
     def facts(self, config: Config) -> Facts:
+        if not config.pools:  # disks and VG sizes matter only to pools
+            return Facts()
         found = self.disks(config)
         ours = {d for p in config.pools for d in p.disks}
         sizes = lvm.vg_sizes()

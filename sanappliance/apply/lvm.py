@@ -23,6 +23,11 @@ def by_id_names(paths: Iterable[str]) -> dict[str, str]:
     return {os.path.realpath(p): p for p in paths if os.path.exists(p)}
 
 def read_state(known_disks: Iterable[str] = (), file_dir: str = FILEIO_DIR) -> S.LvmState:
+    """VGs and LVs (only when pools are in play: `known_disks` not empty) and the fileio backing files."""
+    known_disks = list(known_disks)
+    files = tuple(sorted(str(p) for p in Path(file_dir).glob("*.img"))) if Path(file_dir).is_dir() else ()
+    if not known_disks:
+        return S.LvmState(files=files)
     aliases = by_id_names(known_disks)
     vgs: dict[str, list[str]] = {}
     for pv in json.loads(_lvm("pvs", "--reportformat", "json", "-o", "pv_name,vg_name"))["report"][0]["pv"]:
@@ -35,7 +40,6 @@ def read_state(known_disks: Iterable[str] = (), file_dir: str = FILEIO_DIR) -> S
         lvs[(lv["vg_name"], lv["lv_name"])] = int(lv["lv_size"])
         if lv["lv_active"] != "active":
             inactive.append((lv["vg_name"], lv["lv_name"]))
-    files = tuple(sorted(str(p) for p in Path(file_dir).glob("*.img"))) if Path(file_dir).is_dir() else ()
     return S.LvmState({vg: tuple(sorted(d)) for vg, d in vgs.items()}, lvs, files, tuple(inactive))
 
 def vg_sizes() -> dict[str, int]:
