@@ -46,7 +46,12 @@ def _shell(argv: list[str], dry_run: bool) -> int:
 
     shell = make_shell(live_env, dry_run=dry_run)
     if not argv:
-        shell.run_interactive()
+        # configshell lets a command's error end its loop: report it and go on, as targetcli does
+        while not shell._exit:
+            try:
+                shell.run_interactive()
+            except ExecutionError as exc:
+                shell.log.error(str(exc))
         return 0
     try:
         shell.run_cmdline(" ".join(argv))
