@@ -87,7 +87,6 @@ class Executor:
     """Carries out plan actions on the live LIO, looking rtslib objects up as it goes."""
 
     rtslib: Any = field(default_factory=_rtslib)
-    done: list[P.Action] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.root = self.rtslib.RTSRoot()
@@ -121,7 +120,6 @@ class Executor:
             except Exception as exc:  # rtslib raises RTSLibError, OSError, ValueError: all become one error type
                 raise SanError(f"LIO refused to {action.describe()}: {exc}", field="lio",
                                value=type(action).__name__) from exc
-            self.done.append(action)
             if progress:
                 progress(action)
 

@@ -112,13 +112,10 @@ class UITpg(SanNode):
         return tpg_of(self.config().target(self.iqn), self.tag)
 
     def build(self) -> None:
-        def make() -> None:
-            UILuns(self)
-            UIAcls(self)
-            UIGroups(self)
-            UIPortals(self)
-
-        make()
+        UILuns(self)
+        UIAcls(self)
+        UIGroups(self)
+        UIPortals(self)
 
     def summary(self) -> tuple[str, bool | None]:
         tpg = self.tpg()

@@ -26,14 +26,11 @@ class UIRoot(SanNode):
         super().__init__("/", shell=shell)
 
     def build(self) -> None:
-        def make() -> None:
-            UIDisks(self)
-            UIPools(self)
-            UIVolumes(self)
-            UIIscsi(self)
-            UICluster(self)
-
-        make()
+        UIDisks(self)
+        UIPools(self)
+        UIVolumes(self)
+        UIIscsi(self)
+        UICluster(self)
 
     def summary(self) -> tuple[str, bool | None]:
         return f"generation {self.config().generation}", None

@@ -5,6 +5,7 @@ from sanappliance.lio.render import render
 from sanappliance.lio.state import NO_CHAP, LioState
 from sanappliance.model.config import Acl, Chap, Config, Lun, MappedLun, Target, Tpg
 
+from .fakes import apply_lio
 from .test_model import INIT1, TARGET, sample
 
 
@@ -88,52 +89,9 @@ def test_interrupted_apply_converges():
     """Applying any prefix of a plan, then planning again, yields the rest (no duplicate creates)."""
     desired = render(sample())
     full = P.plan(LioState(), desired)
-    partial = simulate(LioState(), full[:7])
+    partial = apply_lio(LioState(), full[:7])
     rest = P.plan(partial, desired)
-    assert simulate(partial, rest) == simulate(LioState(), full)
-
-
-def simulate(state: LioState, actions) -> LioState:
-    """A minimal model of LIO applying actions (enough to check planning; the real LIO is exercised in the VM)."""
-    from sanappliance.lio.state import Acl as A
-    from sanappliance.lio.state import Target as T
-    from sanappliance.lio.state import Tpg as G
-    storage, targets = dict(state.storage), {k: T(k, dict(v.tpgs)) for k, v in state.targets.items()}
-    desired = render(sample())
-    for a in actions:
-        if isinstance(a, P.CreateStorage):
-            storage[a.storage.key] = a.storage
-        elif isinstance(a, P.SetStorageAttributes):
-            so = storage[a.key]
-            storage[a.key] = replace(so, attributes={**so.attributes, **a.attributes})
-        elif isinstance(a, P.CreateTarget):
-            targets[a.target] = T(a.target, {})
-        elif isinstance(a, P.CreateTpg):
-            targets[a.target].tpgs[a.tag] = G(a.tag, enabled=False)
-        else:
-            tpg = targets[a.target].tpgs[a.tag]
-            if isinstance(a, P.SetTpgSettings):
-                tpg = replace(tpg, attributes={**tpg.attributes, **a.attributes},
-                              parameters={**tpg.parameters, **a.parameters})
-            elif isinstance(a, P.CreatePortal):
-                tpg = replace(tpg, portals=tuple(sorted(tpg.portals + ((a.address, a.port),))))
-            elif isinstance(a, P.CreateLun):
-                tpg = replace(tpg, luns={**tpg.luns, a.lun: a.key})
-            elif isinstance(a, P.CreateAcl):
-                tpg = replace(tpg, acls={**tpg.acls, a.wwn: A(a.wwn, a.group)})
-            elif isinstance(a, P.SetAclAuth):
-                tpg = replace(tpg, acls={**tpg.acls, a.wwn: replace(tpg.acls[a.wwn], chap=a.chap)})
-            elif isinstance(a, P.CreateMappedLun):
-                acl = tpg.acls[a.wwn]
-                mapped = tuple(sorted(acl.mapped + (a.mapped,), key=lambda m: m.mapped_lun))
-                tpg = replace(tpg, acls={**tpg.acls, a.wwn: replace(acl, mapped=mapped)})
-            elif isinstance(a, P.SetTpgEnabled):
-                tpg = replace(tpg, enabled=a.enabled)
-            else:
-                raise AssertionError(a)
-            targets[a.target].tpgs[a.tag] = tpg
-    assert desired is not None
-    return LioState(storage, targets, state.discovery)
+    assert apply_lio(partial, rest) == apply_lio(LioState(), full)
 
 
 def test_discovery_auth():
