@@ -42,7 +42,7 @@ DISABLED_UNITS = (
 )
 ENABLED_UNITS = (
     "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",
-    "sanappliance-ready.service",
+    "sanappliance-ready.service", "sanappliance-sanctl.socket", "sanappliance-sanctl.service",
 )
 
 

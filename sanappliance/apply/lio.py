@@ -5,6 +5,7 @@ Only the iSCSI fabric is read and changed; storage objects of other plugins (psc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from sanappliance.model import settings
 
 MANAGED_PLUGINS = ("block", "fileio", "rd_mcp")
 RTSLIB_PLUGINS = {"ramdisk": "rd_mcp"}  # rtslib calls rd_mcp storage objects "ramdisk"
+HBA_PREFIX = {"block": "iblock"}  # configfs names HBAs by the kernel's plugin names
 
 
 def _plugin(so: Any) -> str:
@@ -92,14 +94,39 @@ class Executor:
         self.root = self.rtslib.RTSRoot()
         self.fabric = self.rtslib.FabricModule("iscsi")
         self._storage: dict[str, Any] = {}  # looked up one by one: listing them all costs seconds per thousand
+        self._hbas_used: set[int] | None = None
+        self._next_hba = 0
 
     def storage(self, key: str) -> Any:
         if key not in self._storage:
             plugin, name = key.split("/", 1)
             cls = {"block": self.rtslib.BlockStorageObject, "fileio": self.rtslib.FileIOStorageObject,
                    "rd_mcp": self.rtslib.RDMCPStorageObject}[plugin]
-            self._storage[key] = cls(name)
+            self._storage[key] = cls(name, index=self._hba_of(plugin, name))
         return self._storage[key]
+
+    # rtslib gives each storage object an HBA (core/PLUGIN_N); without the number it globs every HBA to find one,
+    # which costs most of a one-LUN change when a thousand exist. The number is found here with fewer calls.
+    def _core(self) -> str:
+        return f"{self.root.path}/core"
+
+    def _hba_of(self, plugin: str, name: str) -> int | None:
+        prefix = f"{HBA_PREFIX.get(plugin, plugin)}_"
+        with os.scandir(self._core()) as hbas:
+            for hba in hbas:
+                number = hba.name[len(prefix):]
+                if hba.name.startswith(prefix) and number.isdigit() and os.path.isdir(f"{hba.path}/{name}"):
+                    return int(number)
+        return None  # rtslib says it is not there
+
+    def _free_hba(self) -> int:
+        if self._hbas_used is None:
+            self._hbas_used = {int(n) for n in (e.rpartition("_")[2] for e in os.listdir(self._core())) if n.isdigit()}
+        number = next(n for n in range(self._next_hba, len(self._hbas_used) + self._next_hba + 1)
+                      if n not in self._hbas_used)
+        self._hbas_used.add(number)
+        self._next_hba = number + 1
+        return number
 
     def target(self, wwn: str) -> Any:
         return self.rtslib.Target(self.fabric, wwn, mode="lookup")
@@ -150,12 +177,13 @@ class Executor:
     def do_CreateStorage(self, a: P.CreateStorage) -> None:
         so, r = a.storage, self.rtslib
         wwn = so.wwn or None
+        index = self._free_hba()
         if so.plugin == "block":
-            obj = r.BlockStorageObject(so.name, dev=so.dev, wwn=wwn)
+            obj = r.BlockStorageObject(so.name, dev=so.dev, wwn=wwn, index=index)
         elif so.plugin == "fileio":
-            obj = r.FileIOStorageObject(so.name, dev=so.dev, size=so.size, wwn=wwn)
+            obj = r.FileIOStorageObject(so.name, dev=so.dev, size=so.size, wwn=wwn, index=index)
         else:
-            obj = r.RDMCPStorageObject(so.name, size=so.size, wwn=wwn)
+            obj = r.RDMCPStorageObject(so.name, size=so.size, wwn=wwn, index=index)
         self._storage[so.key] = obj
 
     def do_SetStorageAttributes(self, a: P.SetStorageAttributes) -> None:

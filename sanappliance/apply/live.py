@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sanappliance.lio import plan as P
+from sanappliance.lio.render import lv_path
 from sanappliance.lio.state import LioState, Scope
 from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
@@ -43,3 +44,13 @@ class LiveSystem:
                      disks_in_use={d.path: d.in_use for d in found if d.in_use and d.path not in ours},
                      pool_sizes={p.name: sizes[p.vg] if p.vg in sizes else sum(
                          d.size for d in found if d.path in p.disks) for p in config.pools})
+
+    def pool_usage(self, config: Config) -> dict[str, tuple[int, int]]:
+        if not config.pools:
+            return {}
+        usage = lvm.vg_usage()
+        return {p.name: usage[p.vg] for p in config.pools if p.vg in usage}
+
+    def copy_volume(self, config: Config, source: str, target: str) -> None:
+        vg_of = {v.name: config.pool(v.pool).vg for v in config.volumes if v.name in (source, target)}
+        lvm.copy_lv(lv_path(vg_of[source], source), lv_path(vg_of[target], target))

@@ -46,6 +46,20 @@ def vg_sizes() -> dict[str, int]:
     report = json.loads(_lvm("vgs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name,vg_size"))
     return {vg["vg_name"]: int(vg["vg_size"]) for vg in report["report"][0]["vg"]}
 
+def vg_usage() -> dict[str, tuple[int, int]]:
+    """VG name -> (size, free bytes)."""
+    report = json.loads(_lvm("vgs", "--reportformat", "json", "--units", "b", "--nosuffix",
+                             "-o", "vg_name,vg_size,vg_free"))
+    return {vg["vg_name"]: (int(vg["vg_size"]), int(vg["vg_free"])) for vg in report["report"][0]["vg"]}
+
+def copy_lv(source: str, target: str) -> None:
+    """Every byte of one LV device onto another (at least as large). Not sparse: a new thick LV may hold old data,
+    so zero blocks of the source are written too."""
+    try:
+        run([tool("dd", "coreutils"), f"if={source}", f"of={target}", "bs=1M", "conv=fsync", "status=none"])
+    except SanError as exc:
+        raise SanError(f"could not copy {source} to {target}: {exc.message}", field="storage", value=target) from exc
+
 def execute(actions: Iterable[S.Action]) -> None:
     for action in actions:
         try:

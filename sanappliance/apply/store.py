@@ -18,6 +18,7 @@ from sanappliance.model.config import Config
 from .files import write_atomic
 
 CONFIG_DIR = Path("/etc/sanappliance")
+_PARSED: dict[str, tuple[str, Config]] = {}  # config file -> (its text, that text parsed); Config is immutable
 KEEP_BACKUPS = 10
 
 
@@ -28,11 +29,25 @@ class ConfigStore:
         self.backups = self.directory / "backups"
 
     def load(self) -> Config:
+        text = self._read()
+        return Config() if text is None else self._parse_saved(text)
+
+    def _read(self) -> str | None:
         try:
-            text = self.path.read_text()
+            return self.path.read_text()
         except FileNotFoundError:
-            return Config()
-        return self.parse(text, str(self.path))
+            return None
+
+    def _parse_saved(self, text: str) -> Config:
+        """The saved file's config; the same text is parsed once per process (one command loads it several times:
+        to show, to change, to check the generation before saving)."""
+        key = str(self.path)
+        cached = _PARSED.get(key)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        config = self.parse(text, key)
+        _PARSED[key] = (text, config)
+        return config
 
     @staticmethod
     def parse(text: str, source: str) -> Config:
@@ -40,7 +55,7 @@ class ConfigStore:
 
     def export(self, path: Path) -> Path:
         """The whole saved configuration to a file of the admin's (0600: it holds CHAP secrets)."""
-        write_atomic(Path(path), self.load().to_json(), mode=0o600)
+        write_atomic(Path(path), self.load().to_json(pretty=True), mode=0o600)
         return Path(path)
 
     def read_external(self, path: Path) -> Config:
@@ -52,7 +67,8 @@ class ConfigStore:
 
     def save(self, config: Config, expected_generation: int) -> Config:
         """Write config as generation expected+1; refuses if the file moved on since `expected_generation`."""
-        current = self.load()
+        current_text = self._read()
+        current = Config() if current_text is None else self._parse_saved(current_text)
         if current.generation != expected_generation:
             raise SanError(f"the configuration was changed meanwhile (generation {current.generation}, this change "
                            f"was based on {expected_generation}); reload and try again", field="generation",
@@ -60,15 +76,17 @@ class ConfigStore:
         new = replace(config, generation=expected_generation + 1)
         text = new.to_json()
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.path.exists():
-            self._backup(self.path.read_bytes(), current.generation)
+        if current_text is not None:
+            self._backup(current_text.encode(), current.generation)
         write_atomic(self.path, text, mode=0o600)
+        _PARSED[str(self.path)] = (text, new)
         return new
 
     def _backup(self, data: bytes, generation: int) -> None:
         self.backups.mkdir(mode=0o700, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        write_atomic(self.backups / f"config-{stamp}-g{generation:06d}.json.gz", gzip.compress(data, mtime=0))
+        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        write_atomic(self.backups / f"config-{stamp}-g{generation:06d}.json.gz", packed)
         for old in self.list_backups()[:-KEEP_BACKUPS]:
             old.unlink(missing_ok=True)
 

@@ -41,6 +41,7 @@ saved = store.save(config, store.load().generation)
 
 timed("sanctl_cold_apply_s", ["/usr/bin/sanctl", "system", "restore"])
 timed("sanctl_ls_s", ["/usr/bin/sanctl", "ls"])
+timed("sanctl_ls_without_server_s", ["/usr/bin/env", "SANCTL_NO_SERVER=1", "/usr/bin/sanctl", "ls"])
 started = time.monotonic()
 saved = store.save(saved, saved.generation)
 results["save_config_s"] = round(time.monotonic() - started, 3)
@@ -54,11 +55,13 @@ if not QUICK:
     timed("sanctl_cold_apply_again_s", ["/usr/bin/sanctl", "system", "restore"])
 
 t0 = "iqn.2026-11.org.sanappliance:bench0"
-started = time.monotonic()
-for argv in (["/usr/bin/sanctl", "/volumes", "create", "extra1", "1M", "kind=fileio"],
-             ["/usr/bin/sanctl", f"/iscsi/{t0}/tpg1/luns", "create", "extra1"]):
-    subprocess.run(argv, check=True, capture_output=True)
-results["sanctl_add_one_lun_s"] = round(time.monotonic() - started, 2)
+for key, prefix, name in (("sanctl_add_one_lun_s", [], "extra1"),
+                          ("sanctl_add_one_lun_without_server_s", ["/usr/bin/env", "SANCTL_NO_SERVER=1"], "extra3")):
+    started = time.monotonic()
+    for argv in ([*prefix, "/usr/bin/sanctl", "/volumes", "create", name, "1M", "kind=fileio"],
+                 [*prefix, "/usr/bin/sanctl", f"/iscsi/{t0}/tpg1/luns", "create", name]):
+        subprocess.run(argv, check=True, capture_output=True)
+    results[key] = round(time.monotonic() - started, 2)
 timed("sanctl_delete_100_lun_target_s", ["/usr/bin/sanctl", "/iscsi", "delete", "iqn.2026-11.org.sanappliance:bench8"])
 if QUICK:
     print(json.dumps(results))
@@ -74,6 +77,8 @@ timed("targetcli_delete_100_lun_target_s", ["/usr/bin/targetcli", "/iscsi", "del
 
 results["cold_apply_speedup"] = round(results["targetctl_restore_s"] / results["sanctl_cold_apply_s"], 1)
 results["add_one_lun_speedup"] = round(results["targetcli_add_one_lun_s"] / results["sanctl_add_one_lun_s"], 1)
+results["add_one_lun_speedup_without_server"] = round(results["targetcli_add_one_lun_s"]
+                                                      / results["sanctl_add_one_lun_without_server_s"], 1)
 results["delete_target_speedup"] = round(results["targetcli_delete_100_lun_target_s"]
                                          / results["sanctl_delete_100_lun_target_s"], 1)
 print(json.dumps(results))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from sanappliance.errors import SanError
+from sanappliance.errors import INVALID, SanError
 
 
 class Kind(Enum):
@@ -36,18 +36,20 @@ class Setting:
                 return 1
             if text in ("0", "false", "no", "off"):
                 return 0
-            raise SanError(f"{self.name} is a boolean (0/1, yes/no)", field=field, value=value)
+            raise SanError(f"{self.name} is a boolean (0/1, yes/no)", field=field, value=value, kind=INVALID)
         if self.kind is Kind.INT:
             try:
                 number = int(str(value).strip())
             except ValueError:
-                raise SanError(f"{self.name} is a whole number", field=field, value=value) from None
+                raise SanError(f"{self.name} is a whole number", field=field, value=value, kind=INVALID) from None
             if not self.low <= number <= self.high:
-                raise SanError(f"{self.name} must be {self.low}-{self.high}", field=field, value=value)
+                raise SanError(f"{self.name} must be {self.low}-{self.high}", field=field, value=value,
+                               kind=INVALID)
             return number
         text = str(value).strip()
         if text not in self.choices:
-            raise SanError(f"{self.name} is one of {', '.join(self.choices)}", field=field, value=value)
+            raise SanError(f"{self.name} is one of {', '.join(self.choices)}", field=field, value=value,
+                           kind=INVALID)
         return text
 
 
@@ -115,7 +117,8 @@ def parse_settings(table: dict[str, Setting], values: dict[str, object], field: 
     for name, value in values.items():
         setting = table.get(name)
         if setting is None:
-            raise SanError(f"unknown setting; known: {', '.join(sorted(table))}", field=f"{field}.{name}", value=name)
+            raise SanError(f"unknown setting; known: {', '.join(sorted(table))}", field=f"{field}.{name}", value=name,
+                           kind=INVALID)
         out[name] = setting.parse(value, f"{field}.{name}")
     return out
 

@@ -221,4 +221,4 @@ def check(config: Config, facts: Facts | None = None) -> None:
         first = problems[0]
         message = first.message if len(problems) == 1 else (
             f"{first.message} (and {len(problems) - 1} more: " + "; ".join(str(x) for x in problems[1:4]) + ")")
-        raise SanError(message, field=first.field, value=first.value)
+        raise SanError(message, field=first.field, value=first.value, kind=first.kind)

@@ -6,7 +6,7 @@ import ipaddress
 import re
 import uuid
 
-from sanappliance.errors import SanError
+from sanappliance.errors import INVALID, SanError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,63}$")  # volumes, pools, groups: targetd's name rule
 IQN_RE = re.compile(
@@ -22,7 +22,7 @@ APPLIANCE_IQN_PREFIX = "iqn.2026-11.org.sanappliance"
 
 def check_name(value: str, field: str) -> str:
     if not isinstance(value, str) or not NAME_RE.match(value):
-        raise SanError("names are 1-63 characters of A-Z a-z 0-9 _ -", field=field, value=value)
+        raise SanError("names are 1-63 characters of A-Z a-z 0-9 _ -", field=field, value=value, kind=INVALID)
     return value
 
 
@@ -36,7 +36,7 @@ def check_iqn(value: str, field: str) -> str:
     wwn = normalize_wwn(value)
     if not isinstance(wwn, str) or len(wwn.encode()) > 223 or not IQN_RE.match(wwn):
         raise SanError("not an iSCSI qualified name (iqn.YYYY-MM.reversed.domain[:identifier])", field=field,
-                       value=value)
+                       value=value, kind=INVALID)
     return wwn
 
 
@@ -46,7 +46,7 @@ def check_initiator(value: str, field: str) -> str:
     if not isinstance(wwn, str) or len(wwn.encode()) > 223 or not (
             IQN_RE.match(wwn) or EUI_RE.match(wwn) or NAA_RE.match(wwn)):
         raise SanError("not an iSCSI initiator name (iqn.YYYY-MM.domain[:id], eui.<16 hex> or naa.<16|32 hex>)",
-                       field=field, value=value)
+                       field=field, value=value, kind=INVALID)
     return wwn
 
 
@@ -58,16 +58,18 @@ def generate_iqn(label: str | None = None) -> str:
 def parse_size(value: str | int, field: str) -> int:
     """Bytes from 1048576, '512M', '10G', '1.5TiB' (binary units, as LVM and targetcli use them)."""
     if isinstance(value, bool):
-        raise SanError("a size is a number of bytes or a number with K/M/G/T", field=field, value=value)
+        raise SanError("a size is a number of bytes or a number with K/M/G/T", field=field, value=value,
+                       kind=INVALID)
     if isinstance(value, int):
         size = value
     else:
         match = SIZE_RE.match(str(value))
         if not match:
-            raise SanError("a size is a number of bytes or a number with K/M/G/T", field=field, value=value)
+            raise SanError("a size is a number of bytes or a number with K/M/G/T", field=field, value=value,
+                           kind=INVALID)
         size = int(float(match.group(1)) * UNITS[match.group(2).upper()])
     if size <= 0:
-        raise SanError("a size must be larger than zero", field=field, value=value)
+        raise SanError("a size must be larger than zero", field=field, value=value, kind=INVALID)
     return size
 
 
@@ -84,18 +86,19 @@ def check_address(value: str, field: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except (ValueError, TypeError):
-        raise SanError("not an IPv4 or IPv6 address", field=field, value=value) from None
+        raise SanError("not an IPv4 or IPv6 address", field=field, value=value, kind=INVALID) from None
 
 
 def check_port(value: int, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise SanError("a TCP port is 1-65535", field=field, value=value)
+        raise SanError("a TCP port is 1-65535", field=field, value=value, kind=INVALID)
     return value
 
 
 def check_chap_user(value: str, field: str) -> str:
     if not isinstance(value, str) or not CHAP_USER_RE.match(value):
-        raise SanError("a CHAP user name is 1-255 printable characters without spaces", field=field, value=value)
+        raise SanError("a CHAP user name is 1-255 printable characters without spaces", field=field, value=value,
+                       kind=INVALID)
     return value
 
 
@@ -104,5 +107,5 @@ def check_chap_secret(value: str, field: str) -> str:
     low, high = CHAP_SECRET_LEN
     if not isinstance(value, str) or not low <= len(value) <= high or not CHAP_USER_RE.match(value):
         raise SanError(f"a CHAP secret is {low}-{high} printable characters without spaces", field=field,
-                       value="(hidden)")
+                       value="(hidden)", kind=INVALID)
     return value

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sanappliance.errors import SanError
+from sanappliance.errors import CONFLICT, INVALID, NOT_FOUND, SanError
 from sanappliance.model import settings, values
 from sanappliance.model.config import (
     Acl,
@@ -42,9 +42,9 @@ def _chap(userid: str, password: str, mutual_userid: str = "", mutual_password: 
 def _free_number(used: set[int], wanted: int | None, field: str) -> int:
     if wanted is not None:
         if wanted in used:
-            raise SanError("this LUN number is taken", field=field, value=wanted)
+            raise SanError("this LUN number is taken", field=field, value=wanted, kind=CONFLICT)
         if isinstance(wanted, bool) or not isinstance(wanted, int) or not 0 <= wanted <= MAX_LUN:
-            raise SanError(f"LUN numbers are 0-{MAX_LUN}", field=field, value=wanted)
+            raise SanError(f"LUN numbers are 0-{MAX_LUN}", field=field, value=wanted, kind=INVALID)
         return wanted
     return next(n for n in range(MAX_LUN + 1) if n not in used)
 
@@ -55,7 +55,7 @@ def create_target(env: Env, iqn: str | None = None) -> Outcome:
 
     def edit(config: Config) -> Config:
         if any(t.iqn == wwn for t in config.targets):
-            raise SanError("a target with this name exists already", field="iqn", value=wwn)
+            raise SanError("a target with this name exists already", field="iqn", value=wwn, kind=CONFLICT)
         return replace(config, targets=config.targets + (Target(wwn),))
 
     return change(env, edit)
@@ -71,7 +71,7 @@ def create_tpg(env: Env, iqn: str, tag: int | None = None) -> Outcome:
         used = {g.tag for g in target.tpgs}
         new_tag = tag if tag is not None else next(n for n in range(1, 65536) if n not in used)
         if new_tag in used:
-            raise SanError("a TPG with this tag exists already", field="tag", value=new_tag)
+            raise SanError("a TPG with this tag exists already", field="tag", value=new_tag, kind=CONFLICT)
         new = replace(target, tpgs=target.tpgs + (Tpg(tag=new_tag),))
         return replace(config, targets=replace_item(config.targets, target, new))
 
@@ -92,7 +92,7 @@ def create_portal(env: Env, iqn: str, address: str, port: int = 3260, tag: int =
 
     def fn(tpg: Tpg) -> Tpg:
         if portal in tpg.portals:
-            raise SanError("this portal exists already", field="portal", value=str(portal))
+            raise SanError("this portal exists already", field="portal", value=str(portal), kind=CONFLICT)
         return replace(tpg, portals=tpg.portals + (portal,))
 
     return change(env, lambda c: edit_tpg(c, iqn, tag, fn))
@@ -103,7 +103,7 @@ def delete_portal(env: Env, iqn: str, address: str, port: int = 3260, tag: int =
 
     def fn(tpg: Tpg) -> Tpg:
         if portal not in tpg.portals:
-            raise SanError("no such portal", field="portal", value=str(portal))
+            raise SanError("no such portal", field="portal", value=str(portal), kind=NOT_FOUND)
         return replace(tpg, portals=tuple(p for p in tpg.portals if p != portal))
 
     return change(env, lambda c: edit_tpg(c, iqn, tag, fn))
@@ -131,7 +131,7 @@ def delete_lun(env: Env, iqn: str, lun: int, tag: int = 1) -> Outcome:
 
     def fn(tpg: Tpg) -> Tpg:
         if lun not in {x.lun for x in tpg.luns}:
-            raise SanError("no such LUN", field="lun", value=lun)
+            raise SanError("no such LUN", field="lun", value=lun, kind=NOT_FOUND)
         acls = tuple(replace(a, mapped_luns=tuple(m for m in a.mapped_luns if m.tpg_lun != lun)) for a in tpg.acls)
         groups = tuple(replace(g, mapped_luns=tuple(m for m in g.mapped_luns if m.tpg_lun != lun))
                        for g in tpg.groups)
@@ -149,7 +149,8 @@ def create_acl(env: Env, iqn: str, initiator: str, tag: int = 1, map_all: bool =
 
     def fn(tpg: Tpg) -> Tpg:
         if any(a.initiator == wwn for a in tpg.acls) or any(wwn in g.initiators for g in tpg.groups):
-            raise SanError("this initiator has an ACL or group membership already", field="initiator", value=wwn)
+            raise SanError("this initiator has an ACL or group membership already", field="initiator", value=wwn,
+                           kind=CONFLICT)
         mapped = tuple(MappedLun(x.lun, x.lun) for x in tpg.luns) if map_all else ()
         return replace(tpg, acls=tpg.acls + (Acl(wwn, mapped, chap),))
 
@@ -160,7 +161,7 @@ def _acl(tpg: Tpg, wwn: str) -> Acl:
     for acl in tpg.acls:
         if acl.initiator == wwn.lower():
             return acl
-    raise SanError("no such ACL", field="initiator", value=wwn)
+    raise SanError("no such ACL", field="initiator", value=wwn, kind=NOT_FOUND)
 
 
 def delete_acl(env: Env, iqn: str, initiator: str, tag: int = 1) -> Outcome:
@@ -183,7 +184,7 @@ def unmap_lun(env: Env, iqn: str, initiator: str, mapped_lun: int, tag: int = 1)
     def fn(tpg: Tpg) -> Tpg:
         acl = _acl(tpg, initiator)
         if mapped_lun not in {m.mapped_lun for m in acl.mapped_luns}:
-            raise SanError("no such mapped LUN", field="mapped_lun", value=mapped_lun)
+            raise SanError("no such mapped LUN", field="mapped_lun", value=mapped_lun, kind=NOT_FOUND)
         new = replace(acl, mapped_luns=tuple(m for m in acl.mapped_luns if m.mapped_lun != mapped_lun))
         return replace(tpg, acls=replace_item(tpg.acls, acl, new))
 
@@ -237,7 +238,7 @@ def create_group(env: Env, iqn: str, name: str, initiators: list[str], tag: int 
 
     def fn(tpg: Tpg) -> Tpg:
         if any(g.name == name for g in tpg.groups):
-            raise SanError("a group with this name exists already", field="name", value=name)
+            raise SanError("a group with this name exists already", field="name", value=name, kind=CONFLICT)
         return replace(tpg, groups=tpg.groups + (InitiatorGroup(name, members, chap=chap),))
 
     return change(env, lambda c: edit_tpg(c, iqn, tag, fn))
@@ -247,7 +248,7 @@ def _group(tpg: Tpg, name: str) -> InitiatorGroup:
     for group in tpg.groups:
         if group.name == name:
             return group
-    raise SanError("no such initiator group", field="group", value=name)
+    raise SanError("no such initiator group", field="group", value=name, kind=NOT_FOUND)
 
 
 def edit_group(env: Env, iqn: str, name: str, tag: int = 1, **changes: Any) -> Outcome:

@@ -7,10 +7,10 @@ from typing import Any
 from configshell_fb import ExecutionError
 
 from sanappliance.model import settings
-from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target, Tpg, tpg_of
-from sanappliance.model.values import format_size
+from sanappliance.model.config import Acl, Chap, InitiatorGroup, MappedLun, Target, Tpg, tpg_of
 from sanappliance.service import iscsi
 
+from . import listing
 from .base import SanNode, secret_state
 
 
@@ -45,8 +45,7 @@ class UIIscsi(SanNode):
             UITarget(t.iqn, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        auth = "discovery CHAP" if self.config().discovery.chap else "no discovery auth"
-        return f"Targets: {len(self.config().targets)}, {auth}", None
+        return listing.iscsi(self.config())
 
     def ui_command_create(self, iqn: str | None = None) -> None:
         """create [IQN]: a target with TPG 1 on 0.0.0.0:3260; a name is generated when none is given."""
@@ -86,7 +85,7 @@ class UITarget(SanNode):
             UITpg(g.tag, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"TPGs: {len(self.target().tpgs)}", None
+        return listing.target(self.target())
 
     def ui_command_create(self, tag: str | None = None) -> None:
         """create [TAG]: another TPG (for ALUA or more portals)."""
@@ -118,10 +117,7 @@ class UITpg(SanNode):
         UIPortals(self)
 
     def summary(self) -> tuple[str, bool | None]:
-        tpg = self.tpg()
-        auth = "CHAP" if tpg.chap or any(h.chap for h in (*tpg.acls, *tpg.groups)) else "no-auth"
-        state = "enabled" if tpg.enabled else "disabled"
-        return f"{state}, {auth}, {len(tpg.luns)} LUN(s), {len(tpg.acls)} ACL(s)", tpg.enabled
+        return listing.tpg(self.tpg())
 
     def ui_command_enable(self) -> None:
         """enable: let initiators log in to this TPG."""
@@ -181,7 +177,7 @@ class UILuns(_TpgChild):
             UILun(lun.lun, lun.volume, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"LUNs: {len(self.tpg().luns)}", None
+        return listing.luns(self.tpg())
 
     def ui_command_create(self, volume: str, lun: str | None = None, add_mapped_luns: str = "true") -> None:
         """create VOLUME [LUN] [add_mapped_luns=true|false]: export a volume (lowest free LUN number unless given);
@@ -206,8 +202,7 @@ class UILun(SanNode):
         self.volume = volume
 
     def summary(self) -> tuple[str, bool | None]:
-        vol = self.config().volume(self.volume)
-        return f"{self.volume} ({format_size(vol.size)} {vol.kind.value})", True
+        return listing.lun(self.config(), self.volume)
 
 
 class UIAcls(_TpgChild):
@@ -221,7 +216,7 @@ class UIAcls(_TpgChild):
             UIAcl(a.initiator, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"ACLs: {len(self.tpg().acls)}", None
+        return listing.acls(self.tpg())
 
     def ui_command_create(self, wwn: str, add_mapped_luns: str = "true", userid: str | None = None,
                           password: str | None = None, mutual_userid: str | None = None,
@@ -255,13 +250,10 @@ class UIAcl(SanNode):
 
     def build(self) -> None:
         for m in self.acl().mapped_luns:
-            UIMappedLun(m.mapped_lun, m.tpg_lun, m.write_protect, self)
+            UIMappedLun(m, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        acl = self.acl()
-        auth = f"CHAP user {acl.chap.userid}" + (" (mutual)" if acl.chap.mutual_userid else "") if acl.chap \
-            else "no auth"
-        return f"Mapped LUNs: {len(acl.mapped_luns)}, {auth}", True
+        return listing.acl(self.acl())
 
     def ui_command_create(self, mapped_lun: str, tpg_lun: str, write_protect: str = "false") -> None:
         """create MAPPED_LUN TPG_LUN [write_protect=true|false]: show the TPG's LUN to this initiator as MAPPED_LUN."""
@@ -305,12 +297,12 @@ class UIAcl(SanNode):
 
 
 class UIMappedLun(SanNode):
-    def __init__(self, mapped: int, tpg_lun: int, write_protect: bool, parent: SanNode) -> None:
-        super().__init__(f"mapped_lun{mapped}", parent)
-        self.text = f"lun{tpg_lun} {'(ro)' if write_protect else '(rw)'}"
+    def __init__(self, mapped: MappedLun, parent: SanNode) -> None:
+        super().__init__(f"mapped_lun{mapped.mapped_lun}", parent)
+        self.mapped = mapped
 
     def summary(self) -> tuple[str, bool | None]:
-        return self.text, True
+        return listing.mapped_lun(self.mapped)
 
 
 class UIGroups(_TpgChild):
@@ -324,7 +316,7 @@ class UIGroups(_TpgChild):
             UIGroup(g.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"Groups: {len(self.tpg().groups)}", None
+        return listing.groups(self.tpg())
 
     def ui_command_create(self, name: str, *initiators: str, **auth: str) -> None:
         """create NAME [WWN...] [userid=U password=P [mutual_userid=U mutual_password=P]]: an initiator group."""
@@ -349,8 +341,7 @@ class UIGroup(SanNode):
         return next(g for g in tpg.groups if g.name == self.name)
 
     def summary(self) -> tuple[str, bool | None]:
-        group = self.group()
-        return f"{len(group.initiators)} initiator(s), {len(group.mapped_luns)} mapped LUN(s)", True
+        return listing.group(self.group())
 
     def ui_command_add(self, wwn: str) -> None:
         """add WWN: put an initiator in the group."""
@@ -395,7 +386,7 @@ class UIPortals(_TpgChild):
             UIPortal(str(p), self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"Portals: {len(self.tpg().portals)}", None
+        return listing.portals(self.tpg())
 
     def ui_command_create(self, ip_address: str, ip_port: str = "3260") -> None:
         """create IP_ADDRESS [IP_PORT]: listen there too."""

@@ -11,6 +11,7 @@ from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
 from sanappliance.service import storage
 
+from . import listing
 from .base import SanNode
 
 
@@ -24,12 +25,10 @@ class UIDisks(SanNode):
         return storage.list_disks(self.ctx.env())
 
     def summary(self) -> tuple[str, bool | None]:
-        found = self.disks()
-        free = [d for d in found if not d.in_use and not self.pool_of(d.path)]
-        return f"Disks: {len(found)}, free: {len(free)}", None
+        return listing.disks(self.config(), self.disks())
 
     def pool_of(self, path: str) -> str:
-        return next((p.name for p in self.config().pools if path in p.disks), "")
+        return listing.pool_of(self.config(), path)
 
     def ui_command_ls(self, path: str | None = None, depth: str | None = None) -> None:
         if path is not None:
@@ -52,7 +51,7 @@ class UIPools(SanNode):
             UIPool(p.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"Pools: {len(self.config().pools)}", None
+        return listing.pools(self.config())
 
     def ui_command_create(self, name: str, *disks: str) -> None:
         """create NAME DISK [DISK...]: a pool (LVM volume group) on whole disks named by /dev/disk/by-id paths."""
@@ -76,12 +75,7 @@ class UIPool(SanNode):
         super().__init__(name, parent)
 
     def summary(self) -> tuple[str, bool | None]:
-        config = self.config()
-        pool = config.pool(self.name)
-        volumes = [v for v in config.volumes if v.pool == self.name]
-        used = sum(v.size for v in volumes)
-        disks = ", ".join(d.rsplit("/", 1)[-1] for d in pool.disks)
-        return f"{len(volumes)} volume(s), {format_size(used)} allocated, on {disks}", True
+        return listing.pool(self.config(), self.config().pool(self.name))
 
 
 class UIVolumes(SanNode):
@@ -95,7 +89,7 @@ class UIVolumes(SanNode):
             UIVolume(v.name, self)
 
     def summary(self) -> tuple[str, bool | None]:
-        return f"Volumes: {len(self.config().volumes)}", None
+        return listing.volumes(self.config())
 
     def ui_command_create(self, name: str, size: str, pool: str | None = None, kind: str | None = None,
                           path: str | None = None) -> None:
@@ -129,12 +123,7 @@ class UIVolume(SanNode):
         self.define_settings("attribute", settings.DEVICE_ATTRIBUTES)
 
     def summary(self) -> tuple[str, bool | None]:
-        config = self.config()
-        volume = config.volume(self.name)
-        where = f"in {volume.pool}" if volume.pool else (volume.file_path if volume.path or
-                                                         volume.kind is VolumeKind.FILEIO else "in memory")
-        exports = len(config.exports_of(self.name))
-        return f"{format_size(volume.size)} {volume.kind.value} {where}, exported {exports}x", True
+        return listing.volume(self.config(), self.config().volume(self.name))
 
     def ui_command_info(self) -> None:
         """info: the volume's settings."""

@@ -90,6 +90,8 @@ class FakeSystem:
     fail_on: type | None = None  # an action type whose execution fails, as LIO might
     calls: int = 0
     reads: list = field(default_factory=list)
+    copies: list = field(default_factory=list)  # (source, target) volume names of each copy_volume
+    fail_copy: bool = False
 
     def read_lio(self, scope=None) -> LioState:
         self.reads.append(scope)
@@ -131,6 +133,21 @@ class FakeSystem:
     def facts(self, config: Config) -> Facts:
         return Facts(disk_sizes=dict(self.disk_sizes), pool_sizes={
             p.name: sum(self.disk_sizes.get(d, 0) for d in p.disks) for p in config.pools})
+
+    def pool_usage(self, config: Config) -> dict[str, tuple[int, int]]:
+        lvm, usage = self.lvm, {}
+        for pool in config.pools:
+            if pool.vg in lvm.vgs:
+                size = sum(self.disk_sizes.get(d, 0) for d in lvm.vgs[pool.vg])
+                usage[pool.name] = (size, size - sum(n for (vg, _), n in lvm.lvs.items() if vg == pool.vg))
+        return usage
+
+    def copy_volume(self, config: Config, source: str, target: str) -> None:
+        vgs = {v.name: config.pool(v.pool).vg for v in config.volumes if v.name in (source, target)}
+        assert (vgs[source], source) in self.lvm.lvs and (vgs[target], target) in self.lvm.lvs
+        if self.fail_copy:
+            raise SanError("dd failed", field="storage", value=target)
+        self.copies.append((source, target))
 
 
 @dataclass

@@ -1,0 +1,253 @@
+"""The API's methods: targetd's (API.md) and the appliance's own (prefix san_), each a translation from JSON-RPC
+parameters to one service command and from its result to targetd's field names. No logic of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sanappliance import __version__
+from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
+from sanappliance.service import access_groups, exports, iscsi, volumes
+from sanappliance.service.env import Env
+from sanappliance.service.space import ExportSpace, api_tpg
+
+from .rpc import REQUIRED, Param
+
+
+@dataclass(frozen=True)
+class Context:
+    env: Env
+    space: ExportSpace
+
+
+@dataclass(frozen=True)
+class Method:
+    fn: Callable[..., Any]  # fn(ctx, **params) -> the JSON result
+    params: tuple[Param, ...] = ()
+    secret: bool = False  # its params hold secrets: never logged, never echoed
+
+
+def _s(name: str, default: Any = REQUIRED, nullable: bool = False) -> Param:
+    return Param(name, "str", default, nullable)
+
+
+def _i(name: str, default: Any = REQUIRED, nullable: bool = False) -> Param:
+    return Param(name, "int", default, nullable)
+
+
+def _none(_: Any) -> None:
+    return None
+
+
+# --- targetd: pools and volumes -----------------------------------------------------------------------------------
+
+def pool_list(ctx: Context) -> list[dict[str, Any]]:
+    return [{"name": p.name, "size": p.size, "free_size": p.free, "type": "block"}
+            for p in volumes.list_pools(ctx.env, ctx.space)]
+
+
+def vol_list(ctx: Context, pool: str) -> list[dict[str, Any]]:
+    return [{"name": v.name, "size": v.size, "uuid": v.uuid} for v in volumes.list_volumes(ctx.env, ctx.space, pool)]
+
+
+def vol_create(ctx: Context, pool: str, name: str, size: int) -> None:
+    return _none(volumes.create_volume(ctx.env, ctx.space, pool, name, size))
+
+
+def vol_destroy(ctx: Context, pool: str, name: str) -> None:
+    return _none(volumes.destroy_volume(ctx.env, ctx.space, pool, name))
+
+
+def vol_copy(ctx: Context, pool: str, vol_orig: str, vol_new: str, size: int | None) -> None:
+    return _none(volumes.copy_volume(ctx.env, ctx.space, pool, vol_orig, vol_new, size))
+
+
+def vol_resize(ctx: Context, pool: str, name: str, size: int) -> None:
+    return _none(volumes.resize_volume(ctx.env, ctx.space, pool, name, size))
+
+
+# --- targetd: exports and initiators ------------------------------------------------------------------------------
+
+def export_list(ctx: Context) -> list[dict[str, Any]]:
+    return [{"initiator_wwn": e.initiator, "lun": e.lun, "vol_name": e.volume, "vol_size": e.size,
+             "vol_uuid": e.uuid, "pool": e.pool} for e in exports.list_exports(ctx.env, ctx.space)]
+
+
+def export_create(ctx: Context, pool: str, vol: str, initiator_wwn: str, lun: int) -> None:
+    return _none(exports.create_export(ctx.env, ctx.space, pool, vol, initiator_wwn, lun))
+
+
+def export_destroy(ctx: Context, pool: str, vol: str, initiator_wwn: str) -> None:
+    return _none(exports.destroy_export(ctx.env, ctx.space, pool, vol, initiator_wwn))
+
+
+def initiator_set_auth(ctx: Context, initiator_wwn: str, in_user: str | None, in_pass: str | None,
+                       out_user: str | None, out_pass: str | None) -> None:
+    return _none(exports.set_initiator_auth(ctx.env, ctx.space, initiator_wwn, in_user, in_pass, out_user, out_pass))
+
+
+def initiator_list(ctx: Context, standalone_only: bool) -> list[dict[str, Any]]:
+    return [{"init_id": i.initiator, "init_type": exports.INIT_TYPE}
+            for i in exports.list_initiators(ctx.env, ctx.space, standalone_only)]
+
+
+# --- targetd: access groups ---------------------------------------------------------------------------------------
+
+def access_group_list(ctx: Context) -> list[dict[str, Any]]:
+    return [{"name": g.name, "init_ids": list(g.initiators), "init_type": exports.INIT_TYPE}
+            for g in access_groups.list_groups(ctx.env, ctx.space)]
+
+
+def access_group_create(ctx: Context, ag_name: str, init_id: str, init_type: str) -> None:
+    return _none(access_groups.create_group(ctx.env, ctx.space, ag_name, init_id, init_type))
+
+
+def access_group_destroy(ctx: Context, ag_name: str) -> None:
+    return _none(access_groups.destroy_group(ctx.env, ctx.space, ag_name))
+
+
+def access_group_init_add(ctx: Context, ag_name: str, init_id: str, init_type: str) -> None:
+    return _none(access_groups.add_initiator(ctx.env, ctx.space, ag_name, init_id, init_type))
+
+
+def access_group_init_del(ctx: Context, ag_name: str, init_id: str, init_type: str) -> None:
+    return _none(access_groups.remove_initiator(ctx.env, ctx.space, ag_name, init_id))
+
+
+def access_group_map_list(ctx: Context) -> list[dict[str, Any]]:
+    return [{"ag_name": m.group, "h_lun_id": m.lun, "pool_name": m.pool, "vol_name": m.volume}
+            for m in access_groups.list_mappings(ctx.env, ctx.space)]
+
+
+def access_group_map_create(ctx: Context, pool_name: str, vol_name: str, ag_name: str, h_lun_id: int | None) -> None:
+    return _none(access_groups.map_volume(ctx.env, ctx.space, pool_name, vol_name, ag_name, h_lun_id))
+
+
+def access_group_map_destroy(ctx: Context, pool_name: str, vol_name: str, ag_name: str) -> None:
+    return _none(access_groups.unmap_volume(ctx.env, ctx.space, pool_name, vol_name, ag_name))
+
+
+# --- the appliance's own (san_) -----------------------------------------------------------------------------------
+
+def _chap_user(chap: Chap | None) -> dict[str, str] | None:
+    return None if chap is None else {"userid": chap.userid, "mutual_userid": chap.mutual_userid}
+
+
+def _holder(holder: Acl | InitiatorGroup) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": holder.name} if isinstance(holder, InitiatorGroup) else {
+        "initiator": holder.initiator}
+    if isinstance(holder, InitiatorGroup):
+        out["initiators"] = list(holder.initiators)
+    out["mapped_luns"] = [{"mapped_lun": m.mapped_lun, "tpg_lun": m.tpg_lun, "write_protect": m.write_protect}
+                          for m in holder.mapped_luns]
+    out["chap"] = _chap_user(holder.chap)
+    return out
+
+
+def _target(target: Target) -> dict[str, Any]:
+    return {"iqn": target.iqn, "tpgs": [{
+        "tag": g.tag, "enabled": g.enabled, "portals": [{"address": p.address, "port": p.port} for p in g.portals],
+        "luns": [{"lun": x.lun, "volume": x.volume} for x in g.luns], "acls": [_holder(a) for a in g.acls],
+        "groups": [_holder(x) for x in g.groups], "attributes": dict(g.attributes), "parameters": dict(g.parameters),
+        "chap": _chap_user(g.chap)} for g in target.tpgs]}
+
+
+def san_status(ctx: Context) -> dict[str, Any]:
+    config = ctx.env.store.load()
+    return {"version": __version__, "generation": config.generation, "target_name": ctx.space.target,
+            "target_exists": api_tpg(config, ctx.space) is not None,
+            "block_pools": None if ctx.space.pools is None else list(ctx.space.pools),
+            "portal_addresses": [p.address for p in ctx.space.portals], "targets": len(config.targets),
+            "volumes": len(config.volumes), "pools": len(config.pools)}
+
+
+def san_target_list(ctx: Context) -> list[dict[str, Any]]:
+    """Every target of the appliance (not only the API's), without secrets."""
+    return [_target(t) for t in ctx.env.store.load().targets]
+
+
+def san_target_create(ctx: Context, iqn: str | None) -> dict[str, str]:
+    before = {t.iqn for t in ctx.env.store.load().targets}
+    outcome = iscsi.create_target(ctx.env, iqn)
+    made = [t.iqn for t in outcome.config.targets if t.iqn not in before]
+    return {"iqn": made[0] if made else (iqn or "").lower()}
+
+
+def san_target_delete(ctx: Context, iqn: str) -> None:
+    return _none(iscsi.delete_target(ctx.env, iqn))
+
+
+def san_portal_create(ctx: Context, iqn: str, address: str, port: int, tag: int) -> None:
+    return _none(iscsi.create_portal(ctx.env, iqn, address, port, tag))
+
+
+def san_portal_delete(ctx: Context, iqn: str, address: str, port: int, tag: int) -> None:
+    return _none(iscsi.delete_portal(ctx.env, iqn, address, port, tag))
+
+
+def san_tpg_set(ctx: Context, iqn: str, name: str, value: Any, tag: int) -> None:
+    return _none(iscsi.set_tpg_setting(ctx.env, iqn, name, value, tag))
+
+
+def san_tpg_enable(ctx: Context, iqn: str, enabled: bool, tag: int) -> None:
+    return _none(iscsi.set_tpg_enabled(ctx.env, iqn, enabled, tag))
+
+
+def san_discovery_auth_set(ctx: Context, userid: str | None, password: str | None, mutual_userid: str | None,
+                           mutual_password: str | None) -> None:
+    chap = exports.chap_of(userid, password, mutual_userid, mutual_password)
+    if chap is None:
+        return _none(iscsi.set_discovery_auth(ctx.env, ""))
+    return _none(iscsi.set_discovery_auth(ctx.env, chap.userid, chap.password, chap.mutual_userid,
+                                          chap.mutual_password))
+
+
+def san_access_group_set_auth(ctx: Context, ag_name: str, in_user: str | None, in_pass: str | None,
+                              out_user: str | None, out_pass: str | None) -> None:
+    return _none(access_groups.set_group_auth(ctx.env, ctx.space, ag_name, in_user, in_pass, out_user, out_pass))
+
+
+def _auth_params(*names: str) -> tuple[Param, ...]:
+    return tuple(_s(n, None, nullable=True) for n in names)
+
+
+TYPE = _s("init_type", exports.INIT_TYPE)
+TARGET_PORTAL = (_s("iqn"), _s("address"), _i("port", 3260), _i("tag", 1))
+
+METHODS: dict[str, Method] = {
+    "pool_list": Method(pool_list),
+    "vol_list": Method(vol_list, (_s("pool"),)),
+    "vol_create": Method(vol_create, (_s("pool"), _s("name"), _i("size"))),
+    "vol_destroy": Method(vol_destroy, (_s("pool"), _s("name"))),
+    "vol_copy": Method(vol_copy, (_s("pool"), _s("vol_orig"), _s("vol_new"), _i("size", None, nullable=True))),
+    "vol_resize": Method(vol_resize, (_s("pool"), _s("name"), _i("size"))),
+    "export_list": Method(export_list),
+    "export_create": Method(export_create, (_s("pool"), _s("vol"), _s("initiator_wwn"), _i("lun"))),
+    "export_destroy": Method(export_destroy, (_s("pool"), _s("vol"), _s("initiator_wwn"))),
+    "initiator_set_auth": Method(initiator_set_auth, (_s("initiator_wwn"),) + _auth_params(
+        "in_user", "in_pass", "out_user", "out_pass"), secret=True),
+    "initiator_list": Method(initiator_list, (Param("standalone_only", "bool", False),)),
+    "access_group_list": Method(access_group_list),
+    "access_group_create": Method(access_group_create, (_s("ag_name"), _s("init_id"), TYPE)),
+    "access_group_destroy": Method(access_group_destroy, (_s("ag_name"),)),
+    "access_group_init_add": Method(access_group_init_add, (_s("ag_name"), _s("init_id"), TYPE)),
+    "access_group_init_del": Method(access_group_init_del, (_s("ag_name"), _s("init_id"), TYPE)),
+    "access_group_map_list": Method(access_group_map_list),
+    "access_group_map_create": Method(access_group_map_create, (_s("pool_name"), _s("vol_name"), _s("ag_name"),
+                                                                _i("h_lun_id", None, nullable=True))),
+    "access_group_map_destroy": Method(access_group_map_destroy, (_s("pool_name"), _s("vol_name"), _s("ag_name"))),
+    "san_status": Method(san_status),
+    "san_target_list": Method(san_target_list),
+    "san_target_create": Method(san_target_create, (_s("iqn", None, nullable=True),)),
+    "san_target_delete": Method(san_target_delete, (_s("iqn"),)),
+    "san_portal_create": Method(san_portal_create, TARGET_PORTAL),
+    "san_portal_delete": Method(san_portal_delete, TARGET_PORTAL),
+    "san_tpg_set": Method(san_tpg_set, (_s("iqn"), _s("name"), Param("value", "scalar"), _i("tag", 1))),
+    "san_tpg_enable": Method(san_tpg_enable, (_s("iqn"), Param("enabled", "bool"), _i("tag", 1))),
+    "san_discovery_auth_set": Method(san_discovery_auth_set, _auth_params(
+        "userid", "password", "mutual_userid", "mutual_password"), secret=True),
+    "san_access_group_set_auth": Method(san_access_group_set_auth, (_s("ag_name"),) + _auth_params(
+        "in_user", "in_pass", "out_user", "out_pass"), secret=True),
+}
