@@ -51,6 +51,7 @@ test-vm: iso
 bench: image
 	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench --out bench-results/lab.json
 	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench-storage --out bench-results/storage.json
+	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench-api --out bench-results/api.json
 
 clean:
 	rm -rf $(BUILD)/runs $(BUILD)/test-logs bench-results

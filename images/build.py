@@ -43,6 +43,7 @@ DISABLED_UNITS = (
 ENABLED_UNITS = (
     "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",
     "sanappliance-ready.service", "sanappliance-sanctl.socket", "sanappliance-sanctl.service",
+    "sanappliance-api-setup.service", "sanappliance-targetd.service",
 )
 
 
@@ -147,7 +148,7 @@ def step_configure(out: Path, parent: Path) -> None:
             shutil.rmtree(locale)
 
 
-SOURCE_PARTS = ("pyproject.toml", "README.md", "sanappliance", "images", "targetd", "drbd", "ui")
+SOURCE_PARTS = ("pyproject.toml", "README.md", "sanappliance", "images", "targetd", "drbd", "ui", "docs")
 
 
 def build_wheel(source_dir: Path, dest: Path) -> Path:
@@ -192,6 +193,10 @@ def step_app(out: Path, parent: Path, cfg: BuildConfig) -> None:
         (root / private).mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(root / private, 0o700)
     (root / "etc/sanappliance-release").write_text(f"NAME=sanappliance\nVERSION={__version__}\n")
+    docs = root / "usr/share/doc/sanappliance"
+    docs.mkdir(parents=True, exist_ok=True)
+    for doc in sorted((cfg.source_dir / "docs").glob("*.md")):
+        shutil.copy2(doc, docs / doc.name)
     chroot(root, "/usr/bin/systemctl", "enable", *ENABLED_UNITS)
     # Stamps for ConditionNeedsUpdate: without them ldconfig and the journal catalog rebuild at every live boot.
     chroot(root, "/usr/sbin/ldconfig")

@@ -48,7 +48,9 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def set_password(path: Path, generate: bool) -> int:
+def set_password(path: Path, generate: bool, if_unset: bool = False) -> int:
+    if if_unset and apiconfig.load_api_config(path).password_hash:
+        return 0
     password = generate_password() if generate else _read_password()
     config = apiconfig.set_api_password(path, password)
     if generate:
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", parents=[common], help="run the API daemon")
     password = sub.add_parser("set-password", parents=[common], help="set the API password (read from stdin)")
     password.add_argument("--generate", action="store_true", help="generate one and print it once")
+    password.add_argument("--if-unset", action="store_true", help="do nothing when a password is set already")
     sub.add_parser("make-cert", parents=[common], help="a self-signed TLS certificate and key, unless both exist")
     yaml = sub.add_parser("import-yaml", parents=[common], help="take over the settings of targetd's targetd.yaml")
     yaml.add_argument("yaml", nargs="?", type=Path, default=TARGETD_YAML, help=f"default {TARGETD_YAML}")
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return serve(args.config)
         if args.command == "set-password":
-            return set_password(args.config, args.generate)
+            return set_password(args.config, args.generate, args.if_unset)
         if args.command == "make-cert":
             return make_cert(args.config)
         return import_yaml(args.config, args.yaml)

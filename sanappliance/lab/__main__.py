@@ -5,6 +5,7 @@
   console NODE                      the node's serial console (Ctrl-] leaves)
   bench --out FILE                  boot-to-ready and memory of one node and of two nodes, as JSON
   bench-storage --out FILE          the storage core with 1000 LUNs against targetctl/targetcli, as JSON
+  bench-api --out FILE              the targetd API: round trips, export_list with 1000 exports, as JSON
 """
 
 from __future__ import annotations
@@ -186,6 +187,23 @@ def cmd_bench_storage(args: argparse.Namespace) -> int:
     return _report(args.out, results)
 
 
+def cmd_bench_api(args: argparse.Namespace) -> int:
+    """The targetd API from the host through the loopback forward: round trips, export_list with 1000 exports."""
+    from . import api_bench
+
+    spec = LabSpec(nodes=(NodeSpec("bench", memory_mib=1536, disks=(Disk("data1", "4G"),),
+                                   forwards=(Forward(18700),)),))
+    workdir = args.build_dir / "runs" / "bench-api"
+    lab = Lab(spec, Images.from_build_dir(args.build_dir), workdir)
+    try:
+        lab.start()
+        results = api_bench.run(lab, "bench", workdir / "targetd.crt")
+        results["accel"] = lab.node("bench").wiring.accel
+    finally:
+        lab.destroy()
+    return _report(args.out, results)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sanappliance.lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     bench_storage = sub.add_parser("bench-storage", help="the storage core against targetctl/targetcli, 1000 LUNs")
     bench_storage.add_argument("--out", type=Path, default=Path("bench-results/storage.json"))
     bench_storage.add_argument("--quick", action="store_true", help="sanctl only, without the stock-tool baselines")
+    bench_api = sub.add_parser("bench-api", help="the targetd API: round trips and export_list with 1000 exports")
+    bench_api.add_argument("--out", type=Path, default=Path("bench-results/api.json"))
+    bench_api.set_defaults(fn=cmd_bench_api)
     bench_storage.set_defaults(fn=cmd_bench_storage)
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or args.build_dir / "runs" / "current").resolve()

@@ -12,7 +12,17 @@ from sanappliance.model.config import Config, InitiatorGroup, MappedLun, Tpg, re
 from .commit import Outcome, change
 from .env import Env
 from .exports import INIT_TYPE, chap_of, check_lun
-from .space import ExportSpace, api_tpg, drop_unmapped_lun, edit_api_tpg, ensure_lun, lun_of, visible, volume_in
+from .space import (
+    ExportSpace,
+    api_tpg,
+    drop_unmapped_lun,
+    edit_api_tpg,
+    ensure_lun,
+    lun_of,
+    mapped_volumes,
+    visible,
+    volume_in,
+)
 
 MAX_HOST_LUN = 255  # targetd's range for h_lun_id
 
@@ -121,18 +131,8 @@ def remove_initiator(env: Env, space: ExportSpace, name: str, initiator: str) ->
 
 
 def list_mappings(env: Env, space: ExportSpace) -> list[GroupMapping]:
-    config = env.store.load()
-    tpg = api_tpg(config, space)
-    if tpg is None:
-        return []
-    luns = {x.lun: x.volume for x in tpg.luns}
-    out = []
-    for group in tpg.groups:
-        for m in group.mapped_luns:
-            volume = visible(config, space, luns.get(m.tpg_lun))
-            if volume is not None:
-                out.append(GroupMapping(group.name, m.mapped_lun, volume.pool, volume.name))
-    return out
+    return [GroupMapping(g.name, m.mapped_lun, v.pool, v.name)  # type: ignore[union-attr]
+            for g, m, v in mapped_volumes(env.store.load(), space, "groups")]
 
 
 def map_volume(env: Env, space: ExportSpace, pool: str, volume: str, name: str, lun: int | None = None) -> Outcome:

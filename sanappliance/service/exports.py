@@ -20,8 +20,8 @@ from .space import (
     edit_api_tpg,
     ensure_lun,
     lun_of,
+    mapped_volumes,
     member_of,
-    visible,
     volume_in,
 )
 
@@ -53,18 +53,8 @@ def check_lun(lun: int, field: str, high: int = MAX_LUN) -> int:
 def list_exports(env: Env, space: ExportSpace) -> list[ExportInfo]:
     """Every LUN mapping of an initiator's own ACL on the API's target, for volumes the API sees (mappings of access
     groups are listed by access_groups.list_mappings)."""
-    config = env.store.load()
-    tpg = api_tpg(config, space)
-    if tpg is None:
-        return []
-    luns = {x.lun: x.volume for x in tpg.luns}
-    out = []
-    for acl in tpg.acls:
-        for m in acl.mapped_luns:
-            volume = visible(config, space, luns.get(m.tpg_lun))
-            if volume is not None:
-                out.append(ExportInfo(acl.initiator, m.mapped_lun, volume.name, volume.size, volume.wwn, volume.pool))
-    return out
+    return [ExportInfo(acl.initiator, m.mapped_lun, v.name, v.size, v.wwn, v.pool)  # type: ignore[union-attr]
+            for acl, m, v in mapped_volumes(env.store.load(), space, "acls")]
 
 
 def _acl(tpg: Tpg, wwn: str) -> Acl | None:

@@ -3,13 +3,26 @@ target (TPG 1) that carries every export and access group. Look-ups and edits sh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from sanappliance.errors import EXHAUSTED, NOT_FOUND, SanError
 from sanappliance.model import values
 from sanappliance.model.apiconfig import ApiConfig
-from sanappliance.model.config import Config, Lun, Pool, Portal, Target, Tpg, Volume, VolumeKind, replace_item
+from sanappliance.model.config import (
+    Acl,
+    Config,
+    InitiatorGroup,
+    Lun,
+    MappedLun,
+    Pool,
+    Portal,
+    Target,
+    Tpg,
+    Volume,
+    VolumeKind,
+    replace_item,
+)
 from sanappliance.model.validate import MAX_LUN
 
 
@@ -64,6 +77,21 @@ def api_tpg(config: Config, space: ExportSpace) -> Tpg | None:
                 if tpg.tag == space.tag:
                     return tpg
     return None
+
+
+def mapped_volumes(config: Config, space: ExportSpace, holders: str) -> Iterator[tuple[Acl | InitiatorGroup,
+                                                                                     MappedLun, Volume]]:
+    """(holder, mapping, volume) for every LUN mapping of the API TPG's `holders` ("acls" or "groups") whose volume
+    the API sees."""
+    tpg = api_tpg(config, space)
+    if tpg is None:
+        return
+    luns = {x.lun: x.volume for x in tpg.luns}
+    for holder in getattr(tpg, holders):
+        for m in holder.mapped_luns:
+            volume = visible(config, space, luns.get(m.tpg_lun))
+            if volume is not None:
+                yield holder, m, volume
 
 
 def edit_api_tpg(config: Config, space: ExportSpace, fn: Callable[[Tpg], Tpg], *, create: bool = True) -> Config:
