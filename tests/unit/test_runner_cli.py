@@ -37,3 +37,27 @@ def test_write_atomic_is_private(tmp_path):
 def test_sanctl_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"sanctl {__version__}"
+
+
+@pytest.mark.parametrize("argv, remote", [
+    (["ls"], True), (["/iscsi", "create"], True), (["--dry-run", "/volumes", "delete", "v1"], True),
+    ([], False), (["--dry-run"], False), (["system", "restore"], False), (["--version"], False), (["-h"], False)])
+def test_which_commands_the_command_server_runs(argv, remote, monkeypatch):
+    """One-shot commands go to the server when it answers; the interactive shell and boot-time actions never do."""
+    import sanappliance.apply.forkserver as forkserver
+    import sanappliance.cli as cli
+
+    sent = []
+    monkeypatch.setattr(forkserver, "run_remote", lambda args: sent.append(args) or 5)
+    monkeypatch.setattr(cli, "run_here", lambda args: 7)
+    assert main(argv) == (5 if remote else 0 if argv[:1] in (["--version"], ["-h"]) else 7)
+    assert sent == ([argv] if remote else [])
+
+
+def test_without_a_server_the_command_runs_here(monkeypatch):
+    import sanappliance.apply.forkserver as forkserver
+    import sanappliance.cli as cli
+
+    monkeypatch.setattr(forkserver, "run_remote", lambda args: None)
+    monkeypatch.setattr(cli, "run_here", lambda args: 3)
+    assert main(["/iscsi", "ls"]) == 3
