@@ -99,8 +99,8 @@ def portals(g: Tpg) -> Summary:
     return f"Portals: {len(g.portals)}", None
 
 
-def cluster() -> Summary:
-    return "single node, no cluster", None
+def cluster(state: str = "single node, no cluster") -> Summary:
+    return state, None
 
 
 # The tree as plain entries, built lazily: only what is shown is computed.
@@ -133,8 +133,9 @@ def _tpg_entry(config: Config, g: Tpg) -> Entry:
     return Entry(f"tpg{g.tag}", lambda: tpg(g), tpg_children)
 
 
-def tree(config: Config, found_disks: Callable[[], Iterable[Any]]) -> Entry:
-    """The root entry of the whole tree; `found_disks` is called only if the disks' annotation is shown."""
+def tree(config: Config, found_disks: Callable[[], Iterable[Any]],
+         cluster_state: Callable[[], str] = lambda: "single node, no cluster") -> Entry:
+    """The root entry of the whole tree; `found_disks` and `cluster_state` are called only if shown."""
     return Entry("/", lambda: root(config), lambda: (
         Entry("disks", lambda: disks(config, found_disks())),
         Entry("pools", lambda: pools(config), lambda: tuple(_leaf(p.name, pool(config, p)) for p in config.pools)),
@@ -143,7 +144,7 @@ def tree(config: Config, found_disks: Callable[[], Iterable[Any]]) -> Entry:
         Entry("iscsi", lambda: iscsi(config), lambda: tuple(
             Entry(t.iqn, lambda t=t: target(t), lambda t=t: tuple(_tpg_entry(config, g) for g in t.tpgs))
             for t in config.targets)),
-        Entry("cluster", cluster),
+        Entry("cluster", lambda: cluster(cluster_state())),
     ))
 
 

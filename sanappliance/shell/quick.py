@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sanappliance.service import storage
+from sanappliance.service import cluster, storage
 from sanappliance.service.env import Env
 
 from . import listing
@@ -74,7 +74,8 @@ def try_ls(argv: list[str], make_env: Callable[[bool], Env], out: TextIO = sys.s
     if path is None or prefs is None:
         return False
     env = make_env(False)
-    top = listing.tree(env.store.load(), lambda: storage.list_disks(env))
+    top = listing.tree(env.store.load(), lambda: storage.list_disks(env),
+                       lambda: cluster.summary(cluster.live_host()))
     entry = listing.find(top, path)
     if entry is None:  # the shell says what is wrong with the path
         return False

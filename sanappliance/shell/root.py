@@ -10,7 +10,7 @@ from typing import TextIO
 from configshell_fb import ConfigShell, Console, ExecutionError
 
 from sanappliance.errors import SanError
-from sanappliance.service import system
+from sanappliance.service import cluster, system
 from sanappliance.service.env import Env
 
 from . import listing
@@ -63,13 +63,48 @@ class UIRoot(SanNode):
 
 
 class UICluster(SanNode):
-    """The HA cluster (Corosync + Pacemaker): not formed yet; this node runs alone (the embedded default)."""
+    """The HA cluster (Corosync + Pacemaker + SBD). Without one this node runs alone (the embedded default);
+    `init` forms a cluster here."""
 
     def __init__(self, parent: SanNode) -> None:
         super().__init__("cluster", parent)
 
     def summary(self) -> tuple[str, bool | None]:
-        return listing.cluster()
+        return listing.cluster(cluster.summary(cluster.live_host()))
+
+    def ui_command_init(self, name: str, sbd: str, address: str, address2: str | None = None,
+                        profile: str = "production") -> None:
+        """init NAME sbd=DISK[,DISK...] address=ADDR [address2=ADDR] [profile=production|lab]: form a cluster on this
+        node: corosync on the link address(es), SBD fencing on 1-3 shared disks (by /dev/disk/by-id/ name; they are
+        overwritten), Pacemaker with safe properties and the fence_sbd device."""
+        addresses = [address] + ([address2] if address2 else [])
+        outcome = self.call(f"Cluster {name} formed.", cluster.init, cluster.live_host(), name,
+                            [d for d in sbd.split(",") if d], addresses, profile=profile)
+        if not outcome.dry_run:
+            for line in cluster.describe(outcome):  # type: ignore[arg-type]
+                self.ctx.write(line)
+
+    def ui_command_status(self) -> None:
+        """status: nodes, quorum, DC, resources with roles and locations, failed actions, fencing history."""
+        try:
+            state = cluster.status(cluster.live_host())
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        if state is None:
+            self.ctx.write("No cluster: this node runs alone. `init` forms one.")
+            return
+        self.ctx.write(state.summary())
+        for node in state.nodes:
+            self.ctx.write(f"node {node.name}: {node.state}" + (" (DC)" if node.is_dc else ""))
+        for res in state.resources:
+            where = ", ".join(res.nodes) or "-"
+            self.ctx.write(f"resource {res.id} ({res.agent}): {res.role} on {where}" + (" FAILED" if res.failed
+                                                                                       else ""))
+        for fail in state.failures:
+            self.ctx.write(f"failed {fail.task} of {fail.resource} on {fail.node}: {fail.status} "
+                           f"(fail count {fail.fail_count})")
+        for event in state.fencing:
+            self.ctx.write(f"fencing: {event}")
 
 
 def make_shell(make_env: Callable[[bool], Env], dry_run: bool = False,

@@ -1,0 +1,113 @@
+"""The cluster on this node: its files (corosync.conf, authkey, sbd config), the SBD disks, the CIB, crm_mon."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from sanappliance.cluster import cib, render
+from sanappliance.cluster.model import ClusterSpec
+from sanappliance.errors import SanError
+
+from .files import write_atomic
+from .runner import run
+from .systemd import Systemd
+
+STATE = Path("/etc/sanappliance/cluster.json")  # the spec this node was given (no secrets: the authkey is apart)
+CRM_MON = "/usr/sbin/crm_mon"
+CLUSTER_UNITS = ("corosync.service", "pacemaker.service")
+
+
+class ClusterHost:
+    """This node's side of the cluster stack."""
+
+    def __init__(self, state: Path = STATE) -> None:
+        self.state = state
+
+    def read_spec(self) -> ClusterSpec | None:
+        try:
+            return ClusterSpec.from_json(self.state.read_text(), str(self.state))
+        except FileNotFoundError:
+            return None
+
+    def hostname(self) -> str:
+        return os.uname().nodename
+
+    def write_files(self, spec: ClusterSpec, authkey: bytes | None) -> None:
+        """corosync.conf, sbd's settings (and its start timeout), the authkey when given, then the spec itself."""
+        if authkey is not None:
+            write_atomic(Path(render.AUTHKEY), authkey, mode=0o400)
+        write_atomic(Path(render.COROSYNC_CONF), render.render_corosync(spec), mode=0o644)
+        write_atomic(Path(render.SBD_CONFIG), render.render_sbd_config(spec), mode=0o644)
+        dropin = render.render_sbd_dropin(spec)
+        if dropin is None:
+            Path(render.SBD_DROPIN).unlink(missing_ok=True)
+        else:
+            write_atomic(Path(render.SBD_DROPIN), dropin, mode=0o644)
+        write_atomic(self.state, spec.to_json(), mode=0o600)
+
+    def authkey(self) -> bytes:
+        return Path(render.AUTHKEY).read_bytes()
+
+    def init_sbd(self, spec: ClusterSpec) -> str:
+        run(render.sbd_create_argv(spec), timeout=120)
+        return self.sbd_dump(spec)
+
+    def sbd_dump(self, spec: ClusterSpec) -> str:
+        return run(render.sbd_dump_argv(spec), timeout=60).stdout
+
+    def start_stack(self) -> None:
+        """sbd comes with corosync (enabled, it is required by corosync.service), then pacemaker."""
+        systemd = Systemd()
+        systemd.enable("sbd.service", *CLUSTER_UNITS)
+        for unit in CLUSTER_UNITS:
+            systemd.start(unit, timeout=600)
+
+    def stop_stack(self) -> None:
+        systemd = Systemd()
+        for unit in reversed(CLUSTER_UNITS):
+            systemd.stop(unit, timeout=600)
+        systemd.disable("sbd.service", *CLUSTER_UNITS)
+
+    def query_cib(self, timeout: float = 300.0) -> str:
+        """The live CIB, once Pacemaker answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = run([cib.CIBADMIN, "--query"], check=False, timeout=60)
+            if result.returncode == 0:
+                return result.stdout
+            if time.monotonic() > deadline:
+                raise SanError(f"Pacemaker's CIB did not answer: {result.stderr.strip()}", field="cib")
+            time.sleep(2)
+
+    def wait_settled(self, node: str, timeout: float = 600.0) -> None:
+        """Until a DC is elected and `node` is online in it (a CIB read before that shows the node unclean)."""
+        from sanappliance.cluster.status import parse
+
+        deadline = time.monotonic() + timeout
+        while True:
+            result = run([CRM_MON, "--one-shot", "--output-as=xml"], check=False, timeout=60)
+            if result.returncode == 0:
+                state = parse(result.stdout)
+                if state.dc and any(n.name == node and n.online for n in state.nodes):
+                    return
+            if time.monotonic() > deadline:
+                raise SanError(f"the cluster did not settle within {timeout:.0f} s (no DC, or {node} not online)",
+                               field="cluster")
+            time.sleep(2)
+
+    def push_cib(self, text: str) -> None:
+        """crm_verify on the new CIB, then one replace (refused by Pacemaker if the CIB moved on meanwhile)."""
+        with tempfile.TemporaryDirectory(prefix="sanappliance-cib-") as tmp:
+            path = Path(tmp) / "cib.xml"
+            path.write_text(text)
+            verify = run(cib.verify_argv(str(path)), check=False, timeout=120)
+            if verify.returncode != 0:
+                raise SanError(f"crm_verify refused the new CIB: {(verify.stderr or verify.stdout).strip()}",
+                               field="cib")
+            run(cib.push_argv(str(path)), timeout=120)
+
+    def status_xml(self) -> str:
+        return run([CRM_MON, "--one-shot", "--inactive", "--output-as=xml"], timeout=60).stdout

@@ -1,0 +1,88 @@
+"""The cluster as crm_mon reports it (`crm_mon --one-shot --inactive --output-as=xml`), parsed into plain data."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from sanappliance.errors import SanError
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    online: bool
+    standby: bool
+    maintenance: bool
+    unclean: bool
+    is_dc: bool
+
+    @property
+    def state(self) -> str:
+        if self.unclean:
+            return "unclean"
+        if not self.online:
+            return "offline"
+        if self.maintenance:
+            return "maintenance"
+        return "standby" if self.standby else "online"
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    id: str
+    agent: str
+    role: str
+    nodes: tuple[str, ...]
+    failed: bool
+
+
+@dataclass(frozen=True)
+class Failure:
+    resource: str
+    node: str
+    task: str
+    status: str
+    fail_count: int
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    dc: str
+    quorate: bool
+    nodes: tuple[NodeState, ...]
+    resources: tuple[ResourceState, ...]
+    failures: tuple[Failure, ...]
+    fencing: tuple[str, ...]  # fence history, newest first: "node2 reboot by node1: success"
+
+    def summary(self) -> str:
+        online = sum(1 for n in self.nodes if n.online)
+        quorum = "quorate" if self.quorate else "NO QUORUM"
+        return f"{online}/{len(self.nodes)} nodes online, {quorum}, DC {self.dc or 'none'}"
+
+
+def _true(value: str | None) -> bool:
+    return value == "true"
+
+
+def parse(text: str) -> ClusterStatus:
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise SanError(f"crm_mon's XML does not parse: {exc}", field="crm_mon") from None
+    dc_el = root.find("summary/current_dc")
+    dc = dc_el.get("name", "") if dc_el is not None and _true(dc_el.get("present")) else ""
+    quorate = dc_el is not None and _true(dc_el.get("with_quorum"))
+    nodes = tuple(NodeState(n.get("name", ""), _true(n.get("online")), _true(n.get("standby")),
+                            _true(n.get("maintenance")), _true(n.get("unclean")), _true(n.get("is_dc")))
+                  for n in root.iterfind("nodes/node"))
+    resources = []
+    for r in root.iter("resource"):
+        resources.append(ResourceState(r.get("id", ""), r.get("resource_agent", ""), r.get("role", ""),
+                                       tuple(n.get("name", "") for n in r.iterfind("node")), _true(r.get("failed"))))
+    failures = tuple(Failure(f.get("op_key", "").rsplit("_", 2)[0], f.get("node", ""), f.get("task", ""),
+                             f.get("status", ""), int(f.get("fail-count", f.get("failcount", "0")) or 0))
+                     for f in root.iterfind("failures/failure"))
+    fencing = tuple(f"{e.get('target', '?')} {e.get('action', '?')} by {e.get('delegate', '?')}: "
+                    f"{e.get('status', '?')}" for e in root.iterfind("fence_history/fence_event"))
+    return ClusterStatus(dc, quorate, nodes, tuple(resources), failures, fencing)
