@@ -39,7 +39,7 @@ lint: venv
 
 # Fast tests: no VMs, no root needed.
 check: lint
-	$(PYTEST) -q -m "not vm and not image" tests
+	$(PYTEST) -q -m "not vm and not image and not browser" tests
 
 # Everything in one pytest run: fast tests and the VM tests against freshly built images.
 test: iso lint
