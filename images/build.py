@@ -43,7 +43,7 @@ DISABLED_UNITS = (
 ENABLED_UNITS = (
     "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",
     "sanappliance-ready.service", "sanappliance-sanctl.socket", "sanappliance-sanctl.service",
-    "sanappliance-api-setup.service", "sanappliance-targetd.service",
+    "sanappliance-api-setup.service", "sanappliance-targetd.service", "sanappliance-ui.service",
 )
 
 

@@ -11,7 +11,7 @@ from sanappliance.model.config import Config
 from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
-from . import configfs, disks, lio, lvm, system
+from . import configfs, disks, lio, lvm, sessions, system
 
 
 class LiveSystem:
@@ -30,6 +30,9 @@ class LiveSystem:
     def run_lvm(self, actions: Sequence[S.Action]) -> None:
         lvm.ensure_file_dir()
         lvm.execute(actions)
+
+    def sessions(self) -> list[dict[str, object]]:
+        return sessions.read()
 
     def disks(self, config: Config) -> list[disks.DiskInfo]:
         return disks.discover(tuple(p.vg for p in config.pools))
