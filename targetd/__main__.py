@@ -16,7 +16,7 @@ from sanappliance.service.env import live_env
 from sanappliance.service.space import space_of
 
 from .app import PATH, create_app
-from .auth import Authenticator
+from .auth import Authenticator, JoinGate
 from .methods import Context
 from .server import make
 
@@ -29,7 +29,10 @@ def serve(path: Path) -> int:
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ctx = Context(live_env(), space_of(config, hostname()))
-    app = create_app(ctx, Authenticator(config.user, config.password_hash))
+    from sanappliance.service import cluster
+
+    join = JoinGate(lambda secret: cluster.check_join_secret(cluster.live_host(), secret))
+    app = create_app(ctx, Authenticator(config.user, config.password_hash), join=join)
     tls = (Path(config.ssl_cert), Path(config.ssl_key)) if config.ssl else None
     server = make(app, config.address, config.port, tls)
     scheme = "https" if tls else "http"

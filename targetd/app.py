@@ -14,10 +14,12 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from sanappliance.service.cluster import JOIN_USER
+
 from . import rpc
-from .auth import Authenticator, Verdict
+from .auth import Authenticator, JoinGate, Verdict
 from .dispatch import handle
-from .methods import Context
+from .methods import JOIN_METHODS, METHODS, Context
 
 PATH = "/targetrpc"
 MAX_BODY = 1024 * 1024
@@ -39,7 +41,7 @@ def _too_large(caller: str, max_body: int) -> Response:
     return _plain(413, f"Request Entity Too Large: at most {max_body} bytes")
 
 
-def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY) -> Flask:
+def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY, join: JoinGate | None = None) -> Flask:
     app = Flask("sanappliance.targetd")
     app.config["MAX_CONTENT_LENGTH"] = max_body + 1  # a chunked body is cut there: one byte more tells it ran over
 
@@ -50,7 +52,11 @@ def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY) -
             return _too_large(caller, max_body)
         credentials = request.authorization
         basic = credentials is not None and credentials.type == "basic"
-        verdict = auth.check(credentials.username if basic else None, credentials.password if basic else None)
+        joining = basic and join is not None and credentials.username == JOIN_USER
+        if joining:  # a node joining the cluster: the join secret, and the join methods only
+            verdict = join.check(credentials.password)  # type: ignore[union-attr]
+        else:
+            verdict = auth.check(credentials.username if basic else None, credentials.password if basic else None)
         if verdict is Verdict.BUSY:
             log.warning("request from %s: too many authentication attempts waiting", caller)
             return _plain(503, "Service Unavailable: too many authentication attempts", {"Retry-After": "1"})
@@ -60,7 +66,7 @@ def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY) -
         body = request.get_data(cache=False)
         if len(body) > max_body:
             return _too_large(caller, max_body)
-        response = handle(ctx, body, caller)
+        response = handle(ctx, body, caller, JOIN_METHODS if joining else METHODS)
         return Response(status=204) if response is None else _json(response)
 
     @app.errorhandler(HTTPException)

@@ -14,6 +14,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from enum import Enum
 
 from sanappliance.model.apiconfig import verify_password
@@ -65,3 +66,20 @@ class Authenticator:
                 return Verdict.DENIED
         finally:
             self._waiting.release()
+
+
+class JoinGate:
+    """The cluster join secret as a credential (user `cluster-join`): checked by `verify` (against the hash the
+    cluster node keeps), one attempt at a time, a failure answered after `delay` like a bad password."""
+
+    def __init__(self, verify: Callable[[str], bool], *, delay: float = DELAY) -> None:
+        self.verify = verify
+        self.delay = delay
+        self._gate = threading.Lock()
+
+    def check(self, secret: str | None) -> Verdict:
+        with self._gate:
+            if secret is not None and self.verify(secret):
+                return Verdict.OK
+            time.sleep(self.delay)
+            return Verdict.DENIED

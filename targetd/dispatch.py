@@ -5,12 +5,13 @@ never parameters."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from sanappliance.errors import SanError
 
 from . import rpc
-from .methods import METHODS, Context
+from .methods import METHODS, Context, Method
 
 log = logging.getLogger("sanappliance.targetd")
 
@@ -19,20 +20,21 @@ def _shown(name: str) -> str:
     return repr(name if len(name) <= 64 else name[:64] + "...")
 
 
-def handle(ctx: Context, body: bytes, caller: str = "-") -> dict[str, Any] | None:
+def handle(ctx: Context, body: bytes, caller: str = "-", methods: Mapping[str, Method] = METHODS
+           ) -> dict[str, Any] | None:
     """The response object, or None for a notification (a request without "id")."""
     try:
         request = rpc.parse(body)
     except rpc.RpcError as exc:
         log.info("request from %s: error %d (%s)", caller, exc.code, exc.message)
         return rpc.failure(rpc.request_id(body), exc.code, exc.message)
-    response = _call(ctx, request, caller)
+    response = _call(ctx, request, caller, methods)
     return None if request.notification else response
 
 
-def _call(ctx: Context, request: rpc.Request, caller: str) -> dict[str, Any]:
+def _call(ctx: Context, request: rpc.Request, caller: str, methods: Mapping[str, Method]) -> dict[str, Any]:
     name = request.method
-    method = METHODS.get(name)
+    method = methods.get(name)
     if method is None:
         log.info("%s from %s: no such method", _shown(name), caller)
         return rpc.failure(request.id, rpc.METHOD_NOT_FOUND, f"method not found: {_shown(name)}")

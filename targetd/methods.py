@@ -9,7 +9,7 @@ from typing import Any
 
 from sanappliance import __version__
 from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
-from sanappliance.service import access_groups, exports, iscsi, volumes
+from sanappliance.service import access_groups, cluster, exports, iscsi, volumes
 from sanappliance.service.env import Env
 from sanappliance.service.space import ExportSpace, api_tpg
 
@@ -212,6 +212,21 @@ def san_access_group_set_auth(ctx: Context, ag_name: str, in_user: str | None, i
 def _auth_params(*names: str) -> tuple[Param, ...]:
     return tuple(_s(n, None, nullable=True) for n in names)
 
+
+def san_cluster_info(ctx: Context) -> dict[str, Any]:
+    return cluster.info(cluster.live_host())
+
+
+def san_cluster_join(ctx: Context, name: str, addresses: list[str], sbd_uuid: str) -> dict[str, Any]:
+    return cluster.accept_join(cluster.live_host(), name, addresses, sbd_uuid)
+
+
+# Reachable only with the join secret (user cluster.JOIN_USER), and only these.
+JOIN_METHODS: dict[str, Method] = {
+    "san_cluster_info": Method(san_cluster_info),
+    "san_cluster_join": Method(san_cluster_join, (_s("name"), Param("addresses", "strlist"), _s("sbd_uuid")),
+                               secret=True),
+}
 
 TYPE = _s("init_type", exports.INIT_TYPE)
 TARGET_PORTAL = (_s("iqn"), _s("address"), _i("port", 3260), _i("tag", 1))

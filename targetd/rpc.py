@@ -115,13 +115,13 @@ def _valid_id(value: Any) -> bool:
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "str", "int", "bool", "scalar" (str, int or bool)
+    type: str  # "str", "int", "bool", "scalar" (str, int or bool), "strlist" (a list of strings)
     default: Any = REQUIRED
     nullable: bool = False  # null is accepted (and passed on as None)
 
 
 TYPE_WORDS = {"str": "a string", "int": "a whole number", "bool": "true or false",
-              "scalar": "a string, a number or true/false"}
+              "scalar": "a string, a number or true/false", "strlist": "a list of strings"}
 
 
 def _convert(param: Param, value: Any) -> Any:
@@ -133,7 +133,8 @@ def _convert(param: Param, value: Any) -> Any:
     ok = {"str": lambda v: isinstance(v, str),
           "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
           "bool": lambda v: isinstance(v, bool),
-          "scalar": lambda v: isinstance(v, str | int | bool) and not isinstance(v, float)}[kind](value)
+          "scalar": lambda v: isinstance(v, str | int | bool) and not isinstance(v, float),
+          "strlist": lambda v: isinstance(v, list) and len(v) <= 8 and all(isinstance(x, str) for x in v)}[kind](value)
     if not ok:
         return _fail(f"parameter {param.name!r} must be {TYPE_WORDS[kind]}{' or null' if param.nullable else ''}",
                      param.name)

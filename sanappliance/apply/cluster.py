@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -11,11 +12,14 @@ from sanappliance.cluster import cib, render
 from sanappliance.cluster.model import ClusterSpec
 from sanappliance.errors import SanError
 
+from . import peer
 from .files import write_atomic
 from .runner import run
 from .systemd import Systemd
 
 STATE = Path("/etc/sanappliance/cluster.json")  # the spec this node was given (no secrets: the authkey is apart)
+JOIN = Path("/etc/sanappliance/cluster-join.json")  # the hash of the current join secret (0600)
+API_CERT = Path("/etc/sanappliance/tls/targetd.crt")
 CRM_MON = "/usr/sbin/crm_mon"
 CLUSTER_UNITS = ("corosync.service", "pacemaker.service")
 
@@ -47,6 +51,44 @@ class ClusterHost:
         else:
             write_atomic(Path(render.SBD_DROPIN), dropin, mode=0o644)
         write_atomic(self.state, spec.to_json(), mode=0o600)
+
+    def write_authkey(self, key: bytes) -> None:
+        write_atomic(Path(render.AUTHKEY), key, mode=0o400)
+
+    def join_hash(self) -> str:
+        try:
+            return str(json.loads(JOIN.read_text()).get("hash", ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+    def set_join_hash(self, value: str) -> None:
+        if value:
+            write_atomic(JOIN, json.dumps({"hash": value}) + "\n", mode=0o600)
+        else:
+            JOIN.unlink(missing_ok=True)
+
+    def api_fingerprint(self) -> str:
+        return peer.own_fingerprint(API_CERT)
+
+    def call_peer(self, address: str, pinned: str, user: str, secret: str, method: str, params: dict) -> object:
+        return peer.call(address, pinned, user, secret, method, params)
+
+    def sbd_uuid(self, spec: ClusterSpec) -> str:
+        """The UUID in the first SBD disk's header as this node reads it ('' when unreadable): equal on two nodes
+        means the disk is really shared."""
+        result = run([render.SBD, "-d", spec.sbd.devices[0], "dump"], check=False, timeout=60)
+        for line in result.stdout.splitlines():
+            if line.strip().startswith("UUID"):
+                return line.split(":", 1)[1].strip()
+        return ""
+
+    def restart_stack(self) -> None:
+        """Stop Pacemaker and corosync, start them again (corosync cannot take two_node at runtime)."""
+        systemd = Systemd()
+        for unit in reversed(CLUSTER_UNITS):
+            systemd.stop(unit, timeout=600)
+        for unit in CLUSTER_UNITS:
+            systemd.start(unit, timeout=600)
 
     def authkey(self) -> bytes:
         return Path(render.AUTHKEY).read_bytes()

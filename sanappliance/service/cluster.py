@@ -3,14 +3,17 @@ these (the spec gains a node, its files are rendered again, the authkey is hande
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sanappliance.cluster import cib, render
 from sanappliance.cluster import validate as cluster_validate
-from sanappliance.cluster.model import ClusterSpec, Link, Node, SbdSpec
+from sanappliance.cluster.model import ClusterSpec, Link, Node, SbdSpec, with_node
 from sanappliance.cluster.status import ClusterStatus, parse
 from sanappliance.errors import CONFLICT, INVALID, SanError
+from sanappliance.model import values
+from sanappliance.model.apiconfig import generate_password, hash_password, verify_password
 
 from .env import Env
 
@@ -26,6 +29,14 @@ class ClusterHost(Protocol):
     def query_cib(self, timeout: float = ...) -> str: ...
     def push_cib(self, text: str) -> None: ...
     def status_xml(self) -> str: ...
+    def join_hash(self) -> str: ...
+    def set_join_hash(self, value: str) -> None: ...
+    def api_fingerprint(self) -> str: ...
+    def call_peer(self, address: str, pinned: str, user: str, secret: str, method: str, params: dict) -> Any: ...
+    def sbd_uuid(self, spec: ClusterSpec) -> str: ...
+    def restart_stack(self) -> None: ...
+    def write_authkey(self, key: bytes) -> None: ...
+    def authkey(self) -> bytes: ...
 
 
 def live_host() -> ClusterHost:
@@ -34,12 +45,30 @@ def live_host() -> ClusterHost:
     return Live()
 
 
+JOIN_USER = "cluster-join"  # the API user a joining node authenticates as, with the join secret
+PIN_CHARS = 16  # hex digits of the API certificate's sha256 carried in the join secret
+
+
 @dataclass(frozen=True)
 class InitResult:
     spec: ClusterSpec
     sbd_dump: str
     plan: tuple[str, ...]
     dry_run: bool
+    join_secret: str = ""  # shown once: `sanctl /cluster join ADDRESS secret=...` on the next node
+
+
+def new_join_secret(host: ClusterHost) -> str:
+    """A new join secret (the old one stops working): random, plus the pin of this node's API certificate, so the
+    joining node knows it talks to this appliance. Only its hash is kept."""
+    secret = generate_password()
+    host.set_join_hash(hash_password(secret))
+    return f"{secret}.{host.api_fingerprint()[:PIN_CHARS]}"
+
+
+def check_join_secret(host: ClusterHost, secret: str) -> bool:
+    stored = host.join_hash()
+    return bool(stored) and verify_password(secret, stored)
 
 
 def _check_sbd_disks(env: Env, devices: tuple[str, ...]) -> None:
@@ -87,7 +116,82 @@ def init(env: Env, host: ClusterHost, name: str, sbd_devices: list[str], address
     host.start_stack()
     host.wait_settled(spec.nodes[0].name)
     host.push_cib(cib.merge_cib(host.query_cib(), spec))
-    return InitResult(spec, dump, plan, False)
+    return InitResult(spec, dump, plan, False, new_join_secret(host))
+
+
+def info(host: ClusterHost) -> dict[str, Any]:
+    """What a joining node needs to check before it asks (the SBD disks it must see, the header it must read)."""
+    current = host.read_spec()
+    if current is None:
+        raise SanError("this node is in no cluster", field="peer", kind=INVALID)
+    return {"name": current.name, "nodes": [n.name for n in current.nodes], "links": len(current.links),
+            "sbd_devices": list(current.sbd.devices), "sbd_uuid": host.sbd_uuid(current)}
+
+
+def accept_join(host: ClusterHost, name: str, addresses: list[str], sbd_uuid: str) -> dict[str, Any]:
+    """On a cluster node, for a node that gave the right join secret: add it to the spec, restart this node's stack
+    with the new corosync.conf (two_node cannot be switched on at runtime) and hand back the spec and the authkey
+    (over the API's TLS). The joining node pushes the CIB for the new node count once it is in. The secret is used
+    up."""
+    current = host.read_spec()
+    if current is None:
+        raise SanError("this node is in no cluster", field="peer", kind=INVALID)
+    if any(n.name == name for n in current.nodes):
+        raise SanError("a node with this name is in the cluster already", field="name", value=name, kind=CONFLICT)
+    if sbd_uuid != host.sbd_uuid(current):
+        raise SanError("the joining node reads another SBD disk header: the disk is not shared between the nodes",
+                       field="sbd.devices[0]", value=current.sbd.devices[0], kind=INVALID)
+    new = with_node(current, name, tuple(addresses))
+    cluster_validate.check(new)
+    host.set_join_hash("")
+    host.write_files(new, None)
+    host.restart_stack()  # waits for all nodes (two_node implies wait_for_all): the joining node pushes the CIB
+    return {"spec": new.to_dict(), "authkey": base64.b64encode(host.authkey()).decode()}
+
+
+def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[str]) -> InitResult:
+    """On a new node: check the join secret's form, that this node is in no cluster and sees the cluster's SBD
+    disks (the same header: really shared), then ask the peer, write what it hands back and start the stack."""
+    if host.read_spec() is not None:
+        raise SanError("this node is in a cluster already", field="peer", value=peer, kind=CONFLICT)
+    token, _, pin = secret.rpartition(".")
+    if not token or len(pin) != PIN_CHARS or any(c not in "0123456789abcdef" for c in pin):
+        raise SanError("not a join secret (copy it whole from the output of init)", field="secret", kind=INVALID)
+    try:
+        values.check_address(peer, "peer")
+    except SanError:
+        raise SanError("give the address of a cluster node", field="peer", value=peer, kind=INVALID) from None
+    theirs = host.call_peer(peer, pin, JOIN_USER, token, "san_cluster_info", {})
+    devices = tuple(theirs["sbd_devices"])
+    found = {d.path for d in env.system.disks(env.store.load())}
+    for i, device in enumerate(devices):
+        if device not in found:
+            raise SanError("this node does not see the cluster's SBD disk: it must be shared by all nodes",
+                           field=f"sbd.devices[{i}]", value=device, kind=INVALID)
+    probe = ClusterSpec(str(theirs["name"]), sbd=SbdSpec(devices=devices))
+    if host.sbd_uuid(probe) != theirs["sbd_uuid"]:
+        raise SanError("this node reads another SBD disk header than the cluster: the disk is not shared",
+                       field="sbd.devices[0]", value=devices[0], kind=INVALID)
+    if len(addresses) != int(theirs["links"]):
+        raise SanError(f"give one address per cluster link ({theirs['links']})", field="addresses",
+                       value=len(addresses), kind=INVALID)
+    for i, address in enumerate(addresses):
+        values.check_address(address, f"addresses[{i}]")
+    planned = with_node(ClusterSpec(str(theirs["name"])), host.hostname(), tuple(addresses))
+    plan = (f"ask {peer} to add {host.hostname()} (it restarts its cluster stack)",
+            f"write {render.COROSYNC_CONF}, {render.AUTHKEY} (the cluster's), {render.SBD_CONFIG}",
+            "enable sbd, corosync, pacemaker; start corosync and pacemaker")
+    if env.dry_run:
+        return InitResult(planned, "", plan, True)
+    answer = host.call_peer(peer, pin, JOIN_USER, token, "san_cluster_join",
+                            {"name": host.hostname(), "addresses": list(addresses), "sbd_uuid": theirs["sbd_uuid"]})
+    new = ClusterSpec.from_dict(answer["spec"])
+    host.write_authkey(base64.b64decode(answer["authkey"]))
+    host.write_files(new, None)
+    host.start_stack()
+    host.wait_settled(host.hostname())  # both nodes in: the CIB is checked against a cluster with no unclean node
+    host.push_cib(cib.merge_cib(host.query_cib(), new))
+    return InitResult(new, "", plan, False)
 
 
 def spec(host: ClusterHost) -> ClusterSpec | None:

@@ -83,6 +83,23 @@ class UICluster(SanNode):
         if not outcome.dry_run:
             for line in cluster.describe(outcome):  # type: ignore[arg-type]
                 self.ctx.write(line)
+            self.ctx.write(f"Join another node with: sanctl /cluster join {address} "
+                           f"secret={outcome.join_secret} address=ITS_ADDRESS  (the secret is shown once)")
+
+    def ui_command_join(self, peer: str, secret: str, address: str, address2: str | None = None) -> None:
+        """join PEER secret=SECRET address=ADDR [address2=ADDR]: join the cluster that node PEER is in, with the secret
+        its `init` (or `secret`) printed; ADDR: this node's address on each cluster link. The cluster's SBD disks
+        must be visible here too (shared)."""
+        addresses = [address] + ([address2] if address2 else [])
+        self.call(f"Joined the cluster of {peer}.", cluster.join, cluster.live_host(), peer, secret, addresses)
+
+    def ui_command_secret(self) -> None:
+        """secret: a new join secret for the next node (the previous one stops working). Shown once."""
+        try:
+            token = cluster.new_join_secret(cluster.live_host())
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        self.ctx.write(f"Join secret (shown once): {token}")
 
     def ui_command_status(self) -> None:
         """status: nodes, quorum, DC, resources with roles and locations, failed actions, fencing history."""

@@ -20,7 +20,25 @@ class Disk:
 
 class FakeHost:
     def __init__(self):
-        self.spec, self.steps = None, []
+        self.spec, self.steps, self.hash, self.key = None, [], "", b"k" * 256
+
+    def join_hash(self):
+        return self.hash
+
+    def set_join_hash(self, value):
+        self.hash = value
+
+    def api_fingerprint(self):
+        return "ab" * 32
+
+    def restart_stack(self):
+        self.steps.append(("restart",))
+
+    def authkey(self):
+        return self.key
+
+    def sbd_uuid(self, spec):
+        return "uuid-1"
 
     def read_spec(self):
         return self.spec
@@ -141,3 +159,79 @@ def test_crm_mon_xml_becomes_status():
     assert state.fencing == ("node2 reboot by node1: success",)
     with pytest.raises(SanError):
         parse("<not xml")
+
+
+class JoiningHost(FakeHost):
+    """node2: in no cluster; its calls to the peer go to `peer` (node1's FakeHost through the service functions)."""
+
+    def __init__(self, peer, uuid="uuid-1"):
+        super().__init__()
+        self.peer, self.uuid, self.key = peer, uuid, b""
+
+    def hostname(self):
+        return "node2"
+
+    def sbd_uuid(self, spec):
+        return self.uuid
+
+    def write_authkey(self, key):
+        self.key = key
+
+    def call_peer(self, address, pinned, user, secret, method, params):
+        assert user == cluster.JOIN_USER
+        if not cluster.check_join_secret(self.peer, secret):
+            raise SanError("the peer refused the join secret", field="secret")
+        if method == "san_cluster_info":
+            return cluster.info(self.peer)
+        return cluster.accept_join(self.peer, **params)
+
+
+def formed(env):
+    node1 = FakeHost()
+    result = cluster.init(env, node1, "lab1", [SBD], ["10.0.0.11"], profile="lab")
+    node1.steps.clear()
+    return node1, result.join_secret
+
+
+def test_join_with_the_secret(env):
+    node1, secret = formed(env)
+    assert secret.endswith(".abababababababab")
+    node2 = JoiningHost(node1)
+    result = cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
+    assert [n.name for n in result.spec.nodes] == ["node1", "node2"] and result.spec.two_node
+    assert node2.key == b"k" * 256 and node2.spec == node1.spec == result.spec
+    assert [s[0] for s in node1.steps] == ["write", "restart"]
+    assert [s[0] for s in node2.steps] == ["write", "start", "settled", "push"]
+    with pytest.raises(SanError, match="refused the join secret"):  # used up
+        cluster.join(env, JoiningHost(node1), "10.0.0.11", secret, ["10.0.0.13"])
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda s: s.replace(s.split(".")[0], "wrong-secret-value"), "secret"),
+    (lambda s: s.split(".")[0], "secret"),
+])
+def test_a_wrong_secret_changes_nothing_on_either_node(env, change, field):
+    node1, secret = formed(env)
+    before = node1.spec
+    node2 = JoiningHost(node1)
+    with pytest.raises(SanError) as err:
+        cluster.join(env, node2, "10.0.0.11", change(secret), ["10.0.0.12"])
+    assert err.value.field == field and node1.steps == [] and node2.steps == [] and node1.spec == before
+
+
+def test_a_disk_that_is_not_shared_is_refused(env):
+    node1, secret = formed(env)
+    node2 = JoiningHost(node1, uuid="another-disk")
+    with pytest.raises(SanError) as err:
+        cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
+    assert err.value.field == "sbd.devices[0]" and node1.steps == [] and node2.steps == []
+    assert cluster.check_join_secret(node1, secret.split(".")[0])  # still valid: nothing was used up
+
+
+def test_a_bad_node_name_is_refused_by_the_cluster_node(env):
+    node1, secret = formed(env)
+    node2 = JoiningHost(node1)
+    node2.hostname = lambda: "Node_2!"
+    with pytest.raises(SanError) as err:
+        cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
+    assert "name" in err.value.field and node1.steps == [] and node2.steps == []

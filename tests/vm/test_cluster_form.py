@@ -1,7 +1,8 @@
-"""Forming the HA cluster on one appliance node with `sanctl /cluster init`: the real corosync (knet, encrypted),
-sbd on a shared disk with the i6300esb watchdog, Pacemaker with the appliance's properties and fence_sbd.
-Joining a second node is the next step of the cluster issue."""
+"""Forming the HA cluster with `sanctl /cluster init` on node1 and `sanctl /cluster join` on node2: the real corosync
+(knet, encrypted), sbd on a shared disk with the i6300esb watchdog, Pacemaker with the appliance's properties and
+fence_sbd; node2 joins over node1's API with the join secret (its certificate pinned), no SSH trust."""
 
+import re
 import time
 
 import pytest
@@ -11,12 +12,13 @@ from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
 from .conftest import start_lab, stop_lab
 
 SBD = "/dev/disk/by-id/virtio-sbd0"
+SECRETS: list[str] = []  # the join secret init printed
 
 
 @pytest.fixture(scope="module")
 def lab(request, images):
-    spec = LabSpec(nodes=(NodeSpec("node1", networks=("cluster",)),), networks=default_networks("cluster"),
-                   shared_disks=(Disk("sbd0", "64M"),))
+    spec = LabSpec(nodes=(NodeSpec("node1", networks=("cluster",)), NodeSpec("node2", networks=("cluster",))),
+                   networks=default_networks("cluster"), shared_disks=(Disk("sbd0", "64M"),))
     lab = start_lab(request, images, spec)
     yield lab
     stop_lab(request, lab)
@@ -55,6 +57,7 @@ def test_init_forms_a_quorate_cluster_with_sbd_fencing(lab):
     result = sanctl(node, "/cluster", "init", "lab1", f"sbd={SBD}", f"address={address}", "profile=lab")
     assert result.returncode == 0, result.stderr
     assert "Cluster lab1 formed." in result.stdout
+    SECRETS.append(re.search(r"secret=(\S+)", result.stdout).group(1))
     node.wait_for("crm_mon -1 --output-as=xml | grep -q 'resource id=\"fence-sbd\".*role=\"Started\"'", timeout=300)
     seconds = time.monotonic() - started
     print(f"init to fence_sbd started: {seconds:.0f} s")
@@ -78,3 +81,41 @@ def test_what_init_set_up(lab):
     assert node.sh("systemctl is-active sbd corosync pacemaker").stdout.split() == ["active"] * 3
     again = sanctl(node, "/cluster", "init", "lab2", f"sbd={SBD}", f"address={lab.address('node1', 'cluster')}")
     assert again.returncode != 0 and "in a cluster already" in again.stderr
+
+
+def test_join_refused_with_a_wrong_secret_changes_nothing(lab):
+    node1, node2 = lab.node("node1"), lab.node("node2")
+    conf = node1.sh("cat /etc/corosync/corosync.conf").stdout
+    before = untouched(node2)
+    token, _, pin = SECRETS[0].rpartition(".")
+    peer = lab.address("node1", "cluster")
+    for secret, expected in ((f"not-the-secret-at-all.{pin}", "refused the join secret"),
+                             (token, "not a join secret"),
+                             (f"{token}.{'0' * 16}", "certificate")):
+        result = sanctl(node2, "/cluster", "join", peer, f"secret={secret}",
+                        f"address={lab.address('node2', 'cluster')}")
+        assert result.returncode != 0 and expected in result.stderr, (secret, result.stderr)
+    assert untouched(node2) == before and "No such file" in before
+    assert node1.sh("cat /etc/corosync/corosync.conf").stdout == conf
+
+
+def test_join_makes_a_quorate_two_node_cluster(lab):
+    node1, node2 = lab.node("node1"), lab.node("node2")
+    started = time.monotonic()
+    result = sanctl(node2, "/cluster", "join", lab.address("node1", "cluster"), f"secret={SECRETS[0]}",
+                    f"address={lab.address('node2', 'cluster')}")
+    assert result.returncode == 0, result.stderr
+    node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'node name=\"node2\".*online=\"true\"'", timeout=600)
+    print(f"join to node2 online: {time.monotonic() - started:.0f} s")
+    # the new node count changes fence_sbd's parameters (pcmk_delay_max): Pacemaker restarts it
+    node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'resource id=\"fence-sbd\".*role=\"Started\"'", timeout=300)
+    status = sanctl(node1, "/cluster", "status", check=True).stdout
+    assert "2/2 nodes online, quorate" in status, status
+    assert "resource fence-sbd (stonith:fence_sbd): Started" in status, status
+    quorum = node2.sh("corosync-quorumtool -s", check=False).stdout
+    assert "2Node" in quorum and "Quorate:          Yes" in quorum, quorum
+    assert node2.sh("cmp /etc/corosync/authkey /etc/corosync/authkey && stat -c %a /etc/corosync/authkey"
+                    ).stdout.strip() == "400"
+    assert node1.sh("md5sum < /etc/corosync/authkey").stdout == node2.sh("md5sum < /etc/corosync/authkey").stdout
+    delay = node1.sh("crm_resource --resource fence-sbd --get-parameter pcmk_delay_max", check=False).stdout
+    assert "10" in delay, delay
