@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sanappliance.apply.apifiles import API_CONFIG, TARGETD_YAML, hostname
@@ -93,14 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     yaml = sub.add_parser("import-yaml", parents=[common], help="take over the settings of targetd's targetd.yaml")
     yaml.add_argument("yaml", nargs="?", type=Path, default=TARGETD_YAML, help=f"default {TARGETD_YAML}")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return guarded(lambda: serve(args.config))
+    if args.command == "set-password":
+        return guarded(lambda: set_password(args.config, args.generate, args.if_unset))
+    if args.command == "make-cert":
+        return guarded(lambda: make_cert(args.config))
+    return guarded(lambda: import_yaml(args.config, args.yaml))
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run a daemon's command line: errors as one line and exit code 2, Ctrl-C as 130, never a traceback."""
     try:
-        if args.command == "serve":
-            return serve(args.config)
-        if args.command == "set-password":
-            return set_password(args.config, args.generate, args.if_unset)
-        if args.command == "make-cert":
-            return make_cert(args.config)
-        return import_yaml(args.config, args.yaml)
+        return command()
     except SanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

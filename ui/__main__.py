@@ -10,12 +10,13 @@ import argparse
 import logging
 import secrets
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from sanappliance.apply.apifiles import API_CONFIG, hostname, tls_problem
-from sanappliance.errors import SanError
+from sanappliance.apply.apifiles import API_CONFIG, hostname
 from sanappliance.service import apiconfig
 from sanappliance.service.env import live_env
+from sanappliance.targetd.__main__ import guarded
 from sanappliance.targetd.auth import Authenticator
 from sanappliance.targetd.server import make
 
@@ -25,19 +26,10 @@ PORT = 443
 log = logging.getLogger("sanappliance.ui")
 
 
-def check_serving(password_hash: str, cert: Path, key: Path) -> None:
-    if not password_hash:
-        raise SanError("no admin password is set: set one first (python3 -m sanappliance.targetd set-password)",
-                       field="password_hash")
-    problem = tls_problem(cert, key)
-    if problem:
-        raise SanError(problem, field="cert")
-
-
 def serve(path: Path, address: str, port: int, cert: Path | None, key: Path | None, session_minutes: float) -> int:
     config = apiconfig.load_api_config(path)
     cert, key = cert or Path(config.ssl_cert), key or Path(config.ssl_key)
-    check_serving(config.password_hash, cert, key)
+    apiconfig.check_serving(replace(config, ssl=True, ssl_cert=str(cert), ssl_key=str(key)))  # the same account
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from sanappliance.service import cluster
@@ -65,16 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.cert is None) != (args.key is None):
         parser.error("give --cert and --key together")
-    try:
-        return serve(args.config, args.address, args.port, args.cert, args.key, args.session_minutes)
-    except SanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc.strerror}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return guarded(lambda: serve(args.config, args.address, args.port, args.cert, args.key, args.session_minutes))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,15 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
 
 from sanappliance.errors import SanError
-from sanappliance.model.validate import Problems
+from sanappliance.model.validate import Problems, duplicates
+from sanappliance.network.validate import check_hostname
 
 from . import properties
 from .model import SCHEMA_VERSION, ClusterSpec
 from .timeouts import PROFILES, derive
 
-HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 BY_ID_RE = re.compile(r"^/dev/disk/by-id/[A-Za-z0-9._:+@-]+$")  # nothing a shell, SBD_DEVICE or fence_sbd splits on
 DEVICE_RE = re.compile(r"^/dev/[A-Za-z0-9._/-]+$")
 CIPHERS = ("aes256", "aes192", "aes128")
@@ -27,21 +26,6 @@ SBD_DEVICES = (1, 3)
 WATCHDOG_TIMEOUT = (2, 120)  # seconds
 FENCING_DELAY = (0, 60)  # seconds
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _duplicates(items: Iterable[object]) -> list[object]:
-    seen: set[object] = set()
-    dups = []
-    for item in items:
-        if item in seen:
-            dups.append(item)
-        seen.add(item)
-    return dups
-
-
-def _hostname(value: str, field: str, p: Problems) -> None:
-    if not isinstance(value, str) or not HOSTNAME_RE.match(value):
-        p.add("names follow hostname rules: 1-63 of a-z 0-9 -, lowercase, no leading or trailing -", field, value)
 
 
 def _address(value: str, field: str, p: Problems) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
@@ -61,7 +45,7 @@ def validate(spec: ClusterSpec) -> list[SanError]:
     p = Problems()
     if spec.schema != SCHEMA_VERSION:
         p.add(f"schema version {SCHEMA_VERSION} expected", "schema", spec.schema)
-    _hostname(spec.name, "name", p)
+    check_hostname(spec.name, "name", p)
     if spec.profile not in PROFILES:
         p.add(f"unknown timing profile (known: {', '.join(PROFILES)})", "profile", spec.profile)
     if spec.crypto.cipher not in CIPHERS:
@@ -92,16 +76,16 @@ def _links(spec: ClusterSpec, p: Problems) -> None:
 def _nodes(spec: ClusterSpec, p: Problems) -> None:
     if not 1 <= len(spec.nodes) <= MAX_NODES:
         p.add(f"a cluster has 1-{MAX_NODES} nodes", "nodes", len(spec.nodes))
-    for name in _duplicates(n.name for n in spec.nodes):
+    for name in duplicates(n.name for n in spec.nodes):
         p.add("a node with this name exists already", "nodes.name", name)
-    for nodeid in _duplicates(n.nodeid for n in spec.nodes):
+    for nodeid in duplicates(n.nodeid for n in spec.nodes):
         p.add("a node with this id exists already", "nodes.nodeid", nodeid)
     seen: dict[str, str] = {}
     families: dict[int, dict[int, str]] = {}
     networks: dict[int, list[tuple[Network, str, str]]] = {}  # link -> (network, field, text) of /prefix addresses
     for i, node in enumerate(spec.nodes):
         where = f"nodes[{i}]"
-        _hostname(node.name, f"{where}.name", p)
+        check_hostname(node.name, f"{where}.name", p)
         if isinstance(node.nodeid, bool) or not isinstance(node.nodeid, int) or not 1 <= node.nodeid <= MAX_NODEID:
             p.add(f"node ids are 1-{MAX_NODEID} (knet)", f"{where}.nodeid", node.nodeid)
         if len(node.addresses) != len(spec.links):
@@ -137,7 +121,7 @@ def _sbd(spec: ClusterSpec, p: Problems) -> None:
     for i, dev in enumerate(devices):
         if not isinstance(dev, str) or not BY_ID_RE.match(dev):
             p.add("shared disks are named by their stable /dev/disk/by-id/ path", f"sbd.devices[{i}]", dev)
-    for dev in _duplicates(devices):
+    for dev in duplicates(devices):
         p.add("disk listed twice", "sbd.devices", dev)
     if not isinstance(spec.sbd.watchdog_device, str) or not DEVICE_RE.match(spec.sbd.watchdog_device):
         p.add("the watchdog is a device path under /dev", "sbd.watchdog_device", spec.sbd.watchdog_device)

@@ -40,7 +40,8 @@ class Problems:
             return None
 
 
-def _duplicates(items: Iterable[object]) -> list[object]:
+def duplicates(items: Iterable[object]) -> list[object]:
+    """The items that occur more than once (each repeat once more), in order."""
     seen: set[object] = set()
     dups = []
     for item in items:
@@ -59,14 +60,14 @@ def validate(config: Config, facts: Facts | None = None) -> list[SanError]:
         p.add("must not be negative", "generation", config.generation)
     _pools(config, facts, p)
     _volumes(config, facts, p)
-    for name in _duplicates(t.iqn for t in config.targets):
+    for name in duplicates(t.iqn for t in config.targets):
         p.add("a target with this name exists already", "targets.iqn", name)
     for target in config.targets:
         where = f"targets[{target.iqn}]"
         if target.iqn != values.normalize_wwn(target.iqn):
             p.add("target names are stored lowercase", f"{where}.iqn", target.iqn)
         p.check(values.check_iqn, target.iqn, f"{where}.iqn")
-        for tag in _duplicates(g.tag for g in target.tpgs):
+        for tag in duplicates(g.tag for g in target.tpgs):
             p.add("TPG tags must be unique in a target", f"{where}.tpgs", tag)
         for tpg in target.tpgs:
             _tpg(config, tpg, f"{where}.tpg{tpg.tag}", p)
@@ -76,7 +77,7 @@ def validate(config: Config, facts: Facts | None = None) -> list[SanError]:
 
 
 def _pools(config: Config, facts: Facts, p: Problems) -> None:
-    for name in _duplicates(pool.name for pool in config.pools):
+    for name in duplicates(pool.name for pool in config.pools):
         p.add("a pool with this name exists already", "pools.name", name)
     owners: dict[str, str] = {}
     for pool in config.pools:
@@ -97,9 +98,9 @@ def _pools(config: Config, facts: Facts, p: Problems) -> None:
 
 
 def _volumes(config: Config, facts: Facts, p: Problems) -> None:
-    for name in _duplicates(v.name for v in config.volumes):
+    for name in duplicates(v.name for v in config.volumes):
         p.add("a volume with this name exists already", "volumes.name", name)
-    for path in _duplicates(v.file_path for v in config.volumes if v.kind is VolumeKind.FILEIO):
+    for path in duplicates(v.file_path for v in config.volumes if v.kind is VolumeKind.FILEIO):
         p.add("two volumes on the same file", "volumes.path", path)
     pool_names = {pool.name for pool in config.pools}
     used: dict[str, int] = {}
@@ -146,7 +147,7 @@ def _chap(chap: Chap, where: str, p: Problems) -> None:
 
 
 def _mapped(mapped: tuple[MappedLun, ...], tpg_luns: set[int], where: str, p: Problems) -> None:
-    for number in _duplicates(m.mapped_lun for m in mapped):
+    for number in duplicates(m.mapped_lun for m in mapped):
         p.add("this mapped LUN number is used twice", f"{where}.mapped_luns", number)
     for m in mapped:
         if not 0 <= m.mapped_lun <= MAX_LUN:
@@ -161,12 +162,12 @@ def _tpg(config: Config, tpg: Tpg, where: str, p: Problems) -> None:
     for i, portal in enumerate(tpg.portals):
         p.check(values.check_address, portal.address, f"{where}.portals[{i}].address")
         p.check(values.check_port, portal.port, f"{where}.portals[{i}].port")
-    for portal in _duplicates((x.address, x.port) for x in tpg.portals):
+    for portal in duplicates((x.address, x.port) for x in tpg.portals):
         p.add("portal listed twice", f"{where}.portals", f"{portal[0]}:{portal[1]}")
     volumes = {v.name for v in config.volumes}
-    for number in _duplicates(lun.lun for lun in tpg.luns):
+    for number in duplicates(lun.lun for lun in tpg.luns):
         p.add("a LUN with this number exists already", f"{where}.luns", number)
-    for name in _duplicates(lun.volume for lun in tpg.luns):
+    for name in duplicates(lun.volume for lun in tpg.luns):
         p.add("the volume is exported twice in this TPG", f"{where}.luns", name)
     for lun in tpg.luns:
         if not 0 <= lun.lun <= MAX_LUN:
@@ -175,9 +176,9 @@ def _tpg(config: Config, tpg: Tpg, where: str, p: Problems) -> None:
             p.add("no such volume", f"{where}.lun{lun.lun}.volume", lun.volume)
     tpg_luns = {lun.lun for lun in tpg.luns}
     members: list[str] = [acl.initiator for acl in tpg.acls] + [i for g in tpg.groups for i in g.initiators]
-    for wwn in _duplicates(values.normalize_wwn(m) for m in members):
+    for wwn in duplicates(values.normalize_wwn(m) for m in members):
         p.add("the initiator has an ACL or group membership already", f"{where}.acls", wwn)
-    for name in _duplicates(g.name for g in tpg.groups):
+    for name in duplicates(g.name for g in tpg.groups):
         p.add("a group with this name exists already", f"{where}.groups", name)
     holders: list[Acl | InitiatorGroup] = [*tpg.acls, *tpg.groups]
     for acl in tpg.acls:

@@ -4,16 +4,15 @@ Nothing is rendered or changed unless this returns no problem. Address rules are
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sanappliance.errors import SanError
-from sanappliance.model.validate import Problems
+from sanappliance.model.validate import Problems, duplicates
 
 from . import addresses
 from .model import SCHEMA_VERSION, Bond, BondMode, Interface, NetworkSpec, Role, Vlan
 
-HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")  # one label, as the cluster's node names
+HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")  # one label: also the cluster's and its nodes' names
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")  # IFNAMSIZ 16 with the NUL; no / : or whitespace
 RESERVED_IFNAMES = frozenset((".", "..", "lo", "all", "default", "bonding_masters"))  # sysctl dirs, bonding sysfs
 KERNEL_NAME_RE = re.compile(r"^eth\d+$")  # the kernel's own names: renaming to one of them races the kernel
@@ -36,16 +35,6 @@ class Facts:
 
     interfaces: dict[str, str] | None = None  # kernel name -> permanent MAC of the physical ports present
     timezones: frozenset[str] | None = None  # the names in /usr/share/zoneinfo
-
-
-def _duplicates(items: Iterable[object]) -> list[object]:
-    seen: set[object] = set()
-    dups = []
-    for item in items:
-        if item in seen:
-            dups.append(item)
-        seen.add(item)
-    return dups
 
 
 def _int(value: object, low: int, high: int) -> bool:
@@ -73,14 +62,14 @@ def validate(spec: NetworkSpec, facts: Facts | None = None) -> list[SanError]:
     kinds = _names(spec, p)
     for i, iface in enumerate(spec.interfaces):
         _interface(iface, f"interfaces[{i}]", facts, p)
-    for mac in _duplicates(i.mac.lower() for i in spec.interfaces if isinstance(i.mac, str)):
+    for mac in duplicates(i.mac.lower() for i in spec.interfaces if isinstance(i.mac, str)):
         p.add("two interfaces match the same MAC address", "interfaces.mac", mac)
     owner: dict[str, str] = {}
     for i, bond in enumerate(spec.bonds):
         _bond(spec, bond, f"bonds[{i}]", kinds, owner, p)
     for i, vlan in enumerate(spec.vlans):
         _vlan(vlan, f"vlans[{i}]", kinds, owner, p)
-    for (parent, vid) in _duplicates((v.parent, v.id) for v in spec.vlans):
+    for (parent, vid) in duplicates((v.parent, v.id) for v in spec.vlans):
         p.add(f"VLAN id {vid} is used twice on {parent}", "vlans.id", vid)
     _mtus(spec, p)
     addresses.check_links(spec, kinds, owner, p)
@@ -216,7 +205,7 @@ def _time(spec: NetworkSpec, facts: Facts, p: Problems) -> None:
     for i, server in enumerate(servers):
         if not addresses.is_host(server):
             p.add("an NTP server is a host name or an IP address", f"time.ntp_servers[{i}]", server)
-    for server in _duplicates(servers):
+    for server in duplicates(servers):
         p.add("NTP server listed twice", "time.ntp_servers", server)
 
 

@@ -71,7 +71,8 @@ def import_targetd_yaml(path: Path, yaml_path: Path = apifiles.TARGETD_YAML) -> 
 def check_serving(config: ApiConfig) -> None:
     """Refuse to serve without a password, or with TLS on and its files missing or exposed."""
     if not config.password_hash:
-        raise SanError("no API password is set: set one first (python3 -m sanappliance.targetd set-password)",
+        raise SanError("no admin password is set (the API and the web page share it): set one first "
+                       "(python3 -m sanappliance.targetd set-password)",
                        field="password_hash")
     if config.ssl:
         problem = apifiles.tls_problem(Path(config.ssl_cert), Path(config.ssl_key))

@@ -216,7 +216,7 @@ def summary(host: ClusterHost) -> str:
 
 
 def describe(result: InitResult) -> list[str]:
-    lines: list[Any] = [f"cluster {result.spec.name} with node {result.spec.nodes[0].name}"]
+    lines = [f"cluster {result.spec.name} with node {result.spec.nodes[0].name}"]
     t = result.spec.timing()
     lines.append(f"timeouts ({t.profile}): token {t.effective_token_ms} ms, watchdog {t.watchdog_timeout} s, "
                  f"msgwait {t.msgwait} s, stonith-timeout {t.stonith_timeout} s")

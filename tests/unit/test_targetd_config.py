@@ -128,7 +128,7 @@ def test_targetd_yaml_is_taken_over(tmp_path):
 def test_command_line(tmp_path, monkeypatch, capsys):
     path = tmp_path / "targetd.json"
     assert main(["serve", "--config", str(path)]) == 2
-    assert "no API password is set" in capsys.readouterr().err
+    assert "no admin password is set" in capsys.readouterr().err
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
     assert main(["--config", str(path), "set-password"]) == 0
     assert verify_password("a-long-password", apiconfig.load_api_config(path).password_hash)
