@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sanappliance.cluster import cib, render
 from sanappliance.cluster.model import ClusterSpec
-from sanappliance.errors import SanError
+from sanappliance.cluster.status import parse_list, parse_sbd_list
+from sanappliance.errors import CONFLICT, SanError
 
 from . import peer
 from .files import write_atomic
@@ -21,6 +22,10 @@ STATE = Path("/etc/sanappliance/cluster.json")  # the spec this node was given (
 JOIN = Path("/etc/sanappliance/cluster-join.json")  # the hash of the current join secret (0600)
 API_CERT = Path("/etc/sanappliance/tls/targetd.crt")
 CRM_MON = "/usr/sbin/crm_mon"
+CRM_RESOURCE = "/usr/sbin/crm_resource"
+STONITH_ADMIN = "/usr/sbin/stonith_admin"
+JOURNALCTL = "/usr/bin/journalctl"
+CIB_OLDER = 103  # CRM_EX_OLD: "Update was older than existing configuration"
 CLUSTER_UNITS = ("corosync.service", "pacemaker.service")
 
 
@@ -149,7 +154,48 @@ class ClusterHost:
             if verify.returncode != 0:
                 raise SanError(f"crm_verify refused the new CIB: {(verify.stderr or verify.stdout).strip()}",
                                field="cib")
-            run(cib.push_argv(str(path)), timeout=120)
+            pushed = run(cib.push_argv(str(path)), check=False, timeout=120)
+            if pushed.returncode == CIB_OLDER or "older than" in pushed.stderr:
+                raise SanError("the CIB changed while this change was made", field="cib", kind=CONFLICT)
+            if pushed.returncode != 0:
+                raise SanError(f"cibadmin refused the new CIB: {(pushed.stderr or pushed.stdout).strip()}",
+                               field="cib")
 
     def status_xml(self) -> str:
         return run([CRM_MON, "--one-shot", "--inactive", "--output-as=xml"], timeout=60).stdout
+
+    def cleanup(self, resource: str | None, node: str | None) -> str:
+        argv = [CRM_RESOURCE, "--cleanup"]
+        argv += ["--resource", resource] if resource else []
+        argv += ["--node", node] if node else []
+        result = run(argv, timeout=120)
+        return result.stdout
+
+    def fence(self, node: str, action: str, timeout: int) -> None:
+        """Through the fencer (the cluster's fence devices, the fencing delays and history apply)."""
+        flag = "--reboot" if action == "reboot" else "--fence"
+        result = run([STONITH_ADMIN, flag, node, "--timeout", str(timeout)], check=False, timeout=timeout + 30)
+        if result.returncode != 0:
+            raise SanError(f"fencing {node} failed: {(result.stderr or result.stdout).strip()}", field="node",
+                           value=node)
+
+    def fence_devices_for(self, node: str) -> list[str]:
+        result = run([STONITH_ADMIN, "--list", node, "--output-as=xml"], check=False, timeout=60)
+        return parse_list(result.stdout) if result.returncode == 0 else []
+
+    def sbd_slots(self, spec: ClusterSpec) -> dict[str, dict[str, str]]:
+        return {device: parse_sbd_list(run([render.SBD, "-d", device, "list"], timeout=60).stdout)
+                for device in spec.sbd.devices}
+
+    def sbd_message(self, spec: ClusterSpec, node: str, message: str) -> None:
+        for device in spec.sbd.devices:
+            run([render.SBD, "-d", device, "message", node, message], timeout=60)
+
+    def write_private(self, path: Path, text: str) -> None:
+        write_atomic(Path(path), text, mode=0o600)
+
+    def read_text(self, path: Path) -> str:
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise SanError(f"cannot read: {exc.strerror}", field="file", value=str(path)) from None

@@ -22,6 +22,9 @@ SCHEMA = "pacemaker-4.0"  # the newest schema of pacemaker 3.0 (Debian trixie)
 OPTIONS_ID = "cib-bootstrap-options"  # Pacemaker always evaluates this set first
 RSC_DEFAULTS_ID = "rsc-options"
 FENCE_ID = "fence-sbd"
+GATE_ID = "san-fencing-gate"  # keeps the appliance's storage resources (ids san-*) off nodes with unproven fencing
+FENCING_TESTED = "san-fencing-tested"  # node attribute: when the fencing self-test last passed for the node
+STORAGE_PATTERN = "^san-"  # the ids of every clustered storage resource the appliance generates
 FENCE_MONITOR = ("300s", "30s")  # interval, timeout: fence_sbd's monitor reads the disks; sbd itself watches them
 SECTIONS = ("crm_config", "nodes", "resources", "constraints", "rsc_defaults", "op_defaults")
 EMPTY_CIB = (f'<cib validate-with="{SCHEMA}" admin_epoch="0" epoch="0" num_updates="0">'
@@ -53,19 +56,30 @@ def fence_primitive(spec: ClusterSpec) -> ET.Element:
     return rsc
 
 
+def fencing_gate() -> ET.Element:
+    """Until the fencing self-test passed for a node (node attribute FENCING_TESTED), no storage resource of the
+    appliance may run there: Pacemaker itself enforces it, whatever front end or tool changed the CIB."""
+    gate = ET.Element("rsc_location", {"id": GATE_ID, "rsc-pattern": STORAGE_PATTERN})
+    rule = ET.SubElement(gate, "rule", {"id": f"{GATE_ID}-rule", "score": "-INFINITY"})
+    ET.SubElement(rule, "expression", {"id": f"{GATE_ID}-expr", "attribute": FENCING_TESTED,
+                                       "operation": "not_defined"})
+    return gate
+
+
 def fragments(spec: ClusterSpec) -> dict[str, list[ET.Element]]:
     """Our elements per configuration section: the cluster options, the resource defaults, the fence device."""
     settings = resolve(spec.properties, Context(len(spec.nodes), spec.timing(), spec.name),
                        force=spec.allow_no_fencing)
     options = [(s.name, s.value) for s in settings if s.section == CRM_CONFIG]
     defaults = [(s.name, s.value) for s in settings if s.section == RSC_DEFAULTS]
-    resources = [fence_primitive(spec)] if spec.sbd.devices else []
+    fenced = bool(spec.sbd.devices)
     return {"crm_config": [_nvset("cluster_property_set", OPTIONS_ID, options)],
-            "resources": resources,
+            "resources": [fence_primitive(spec)] if fenced else [],
+            "constraints": [fencing_gate()] if fenced else [],
             "rsc_defaults": [_nvset("meta_attributes", RSC_DEFAULTS_ID, defaults)]}
 
 
-def _parse(text: str) -> tuple[ET.Element, ET.Element]:
+def parse_cib(text: str) -> tuple[ET.Element, ET.Element]:
     """The CIB's root and its configuration section."""
     parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
     try:
@@ -115,8 +129,8 @@ def _replace(section: ET.Element, ours: ET.Element) -> None:
 
 def merge_cib(current: str, spec: ClusterSpec) -> str:
     """`current` with our fragments in place (by their fixed ids), everything else as it was; epoch + 1.
-    The fence device goes when the spec has none (fencing forced off)."""
-    root, config = _parse(current)
+    The fence device and the fencing gate go when the spec has no SBD disks (fencing forced off)."""
+    root, config = parse_cib(current)
     for name, elements in fragments(spec).items():
         section = _section(config, name)
         for ours in elements:
@@ -124,9 +138,15 @@ def merge_cib(current: str, spec: ClusterSpec) -> str:
                 _merge_nvset(section, ours)
             else:
                 _replace(section, ours)
-        if name == "resources" and not elements:
-            for el in [el for el in section if el.tag == "primitive" and el.get("id") == FENCE_ID]:
+        if not elements:  # fencing forced off: the fence device and the gate go
+            for el in [el for el in section if el.get("id") in (FENCE_ID, GATE_ID)]:
                 section.remove(el)
+    return finish(root, config)
+
+
+def finish(root: ET.Element, config: ET.Element) -> str:
+    """The CIB as text after a change: ids still unique in the configuration, epoch + 1 (so `cibadmin --replace`
+    refuses the push when the CIB moved on since it was read)."""
     seen: set[str] = set()
     for el in config.iter():  # ids are unique in the configuration (status repeats resource ids per node)
         ident = el.get("id")

@@ -86,3 +86,23 @@ def parse(text: str) -> ClusterStatus:
     fencing = tuple(f"{e.get('target', '?')} {e.get('action', '?')} by {e.get('delegate', '?')}: "
                     f"{e.get('status', '?')}" for e in root.iterfind("fence_history/fence_event"))
     return ClusterStatus(dc, quorate, nodes, tuple(resources), failures, fencing)
+
+
+def parse_list(text: str) -> list[str]:
+    """The items of a pacemaker tool's XML list (`stonith_admin --list NODE --output-as=xml`: the devices able to
+    fence NODE)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise SanError(f"the tool's XML does not parse: {exc}", field="stonith_admin") from None
+    return [item.text.strip() for item in root.iter("item") if item.text and item.text.strip()]
+
+
+def parse_sbd_list(text: str) -> dict[str, str]:
+    """`sbd -d DEV list` ("SLOT<TAB>NODE<TAB>MESSAGE<TAB>SENDER" per line): node -> the message in its slot."""
+    slots = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].strip().isdigit():
+            slots[parts[1].strip()] = parts[2].strip()
+    return slots

@@ -37,6 +37,7 @@ class ClusterHost(Protocol):
     def restart_stack(self) -> None: ...
     def write_authkey(self, key: bytes) -> None: ...
     def authkey(self) -> bytes: ...
+    def sbd_slots(self, spec: ClusterSpec) -> dict[str, dict[str, str]]: ...
 
 
 def live_host() -> ClusterHost:
@@ -192,6 +193,18 @@ def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[st
     host.wait_settled(host.hostname())  # both nodes in: the CIB is checked against a cluster with no unclean node
     host.push_cib(cib.merge_cib(host.query_cib(), new))
     return InitResult(new, "", plan, False)
+
+
+def sbd_text(host: ClusterHost, what: str) -> str:
+    """`dump`: the SBD disks' headers (timeouts, slots); `list`: every node's message slot on each disk."""
+    current = host.read_spec()
+    if current is None or not current.sbd.devices:
+        raise SanError("no SBD disks: this node is in no cluster, or fencing was forced off", field="sbd",
+                       kind=INVALID)
+    if what == "dump":
+        return host.sbd_dump(current).rstrip()
+    return "\n".join(f"{device}: " + ", ".join(f"{node} {message}" for node, message in slots.items())
+                     for device, slots in host.sbd_slots(current).items())
 
 
 def spec(host: ClusterHost) -> ClusterSpec | None:

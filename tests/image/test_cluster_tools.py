@@ -101,8 +101,9 @@ def test_merge_verify_push_on_a_file_backed_cib(image_root):
     """The push as the apply layer runs it, against a CIB file (CIB_file) standing in for the live cluster: a CIB
     with foreign content, merged, verified, replaced; then a push built on an older CIB is refused."""
     live = cib.render_cib(n_nodes(2, profile="lab"))
-    live = live.replace("<constraints />", '<constraints><rsc_location id="web-prefers-node1" rsc="web" node="node1" '
-                                           'score="50" /></constraints>')
+    live = live.replace("</constraints>", '<rsc_location id="web-prefers-node1" rsc="web" node="node1" '
+                                          'score="50" /></constraints>')
+    assert "web-prefers-node1" in live
     live = live.replace("</resources>", '<primitive id="web" class="ocf" provider="pacemaker" type="Dummy" />'
                                         "</resources>")
     new = cib.merge_cib(live, two_nodes())
@@ -113,6 +114,8 @@ def test_merge_verify_push_on_a_file_backed_cib(image_root):
     assert result.returncode == 0, result.output
     pushed = ET.fromstring(result.files["live.xml"])
     assert pushed.find(".//primitive[@id='web']") is not None
+    assert pushed.find(".//rsc_location[@id='web-prefers-node1']") is not None
+    assert pushed.find(f".//rsc_location[@id='{cib.GATE_ID}']") is not None
     assert pushed.find(".//nvpair[@id='fence-sbd-instance_attributes-devices']").get("value") == f"{SBD0},{SBD1}"
     assert pushed.find(".//nvpair[@name='stonith-timeout']").get("value") == "20s"
     stale = result.files["live.xml"].replace(pushed.get("epoch"), str(int(pushed.get("epoch")) + 5), 1)
@@ -124,8 +127,8 @@ def test_merge_verify_push_on_a_file_backed_cib(image_root):
 
 def with_dummy(xml: str, prefer: str = "node1") -> str:
     """The rendered CIB plus a Dummy resource that prefers `prefer` (score 50, below the stickiness of 100)."""
-    xml = xml.replace("<constraints />", f'<constraints><rsc_location id="dummy-prefers-{prefer}" rsc="dummy" '
-                                         f'node="{prefer}" score="50" /></constraints>')
+    xml = xml.replace("</constraints>", f'<rsc_location id="dummy-prefers-{prefer}" rsc="dummy" '
+                                        f'node="{prefer}" score="50" /></constraints>')
     return xml.replace("</resources>", '<primitive id="dummy" class="ocf" provider="pacemaker" type="Dummy">'
                                        '<operations><op id="dummy-monitor-10s" name="monitor" interval="10s" />'
                                        "</operations></primitive></resources>")
