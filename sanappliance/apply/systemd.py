@@ -66,3 +66,14 @@ class Systemd:
 
     def stop(self, unit: str, timeout: float = 300.0) -> None:
         self._job("stop", self.manager.StopUnit, unit, ("inactive", "failed"), timeout)
+
+    def start_transient(self, unit: str, description: str, argv: list[str]) -> None:
+        """Start a transient service running `argv` (as `systemd-run --unit=UNIT` does): it outlives the caller."""
+        dbus = self._dbus
+        props = [("Description", dbus.String(description)),
+                 ("ExecStart", dbus.Array([(argv[0], dbus.Array(argv, signature="s"), False)],
+                                          signature="(sasb)")),
+                 ("Type", dbus.String("exec")),
+                 ("CollectMode", dbus.String("inactive-or-failed"))]  # gone when it ends: the name is free again
+        self._call(f"start {unit}", self.manager.StartTransientUnit, unit, "replace",
+                   dbus.Array(props, signature="(sv)"), dbus.Array([], signature="(sa(sv))"))

@@ -120,3 +120,23 @@ def assess(current: NetworkSpec | None, new: NetworkSpec, session_ip: str | None
     if not reasons:
         return Impact(False, (), confirm_on)
     return Impact(True, tuple(reasons), confirm_on, CONFIRM_WITHIN)
+
+
+def netdevs_to_delete(old: NetworkSpec | None, new: NetworkSpec | None) -> list[str]:
+    """Bonds and VLANs that go, or whose kind settings change: networkd creates a netdev once and never changes
+    its kind, mode or id afterwards."""
+    if old is None:
+        return []
+    out = []
+    wanted: dict[str, Bond | Vlan] = {d.name: d for d in (*new.bonds, *new.vlans)} if new is not None else {}
+    for device in (*old.bonds, *old.vlans):
+        other = wanted.get(device.name)
+        if other is None or type(other) is not type(device):
+            out.append(device.name)
+        elif isinstance(device, Bond) and isinstance(other, Bond):
+            if (device.mode, device.lacp_rate) != (other.mode, other.lacp_rate):
+                out.append(device.name)
+        elif isinstance(device, Vlan) and isinstance(other, Vlan) and (device.id, device.parent) != (other.id,
+                                                                                                    other.parent):
+            out.append(device.name)
+    return out

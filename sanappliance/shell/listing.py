@@ -134,8 +134,12 @@ def _tpg_entry(config: Config, g: Tpg) -> Entry:
 
 
 def tree(config: Config, found_disks: Callable[[], Iterable[Any]],
-         cluster_state: Callable[[], str] = lambda: "single node, no cluster") -> Entry:
-    """The root entry of the whole tree; `found_disks` and `cluster_state` are called only if shown."""
+         cluster_state: Callable[[], str] = lambda: "single node, no cluster",
+         network_spec: Callable[[], Any] = lambda: None) -> Entry:
+    """The root entry of the whole tree; `found_disks`, `cluster_state` and `network_spec` are called only if
+    shown."""
+    from .netlisting import network_entry
+
     return Entry("/", lambda: root(config), lambda: (
         Entry("disks", lambda: disks(config, found_disks())),
         Entry("pools", lambda: pools(config), lambda: tuple(_leaf(p.name, pool(config, p)) for p in config.pools)),
@@ -145,6 +149,7 @@ def tree(config: Config, found_disks: Callable[[], Iterable[Any]],
             Entry(t.iqn, lambda t=t: target(t), lambda t=t: tuple(_tpg_entry(config, g) for g in t.tpgs))
             for t in config.targets)),
         Entry("cluster", lambda: cluster(cluster_state())),
+        network_entry(network_spec),
     ))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sanappliance.service import cluster, storage
+from sanappliance.service import cluster, network, storage
 from sanappliance.service.env import Env
 
 from . import listing
@@ -75,7 +75,7 @@ def try_ls(argv: list[str], make_env: Callable[[bool], Env], out: TextIO = sys.s
         return False
     env = make_env(False)
     top = listing.tree(env.store.load(), lambda: storage.list_disks(env),
-                       lambda: cluster.summary(cluster.live_host()))
+                       lambda: cluster.summary(cluster.live_host()), lambda: network.current(network.live_host()))
     entry = listing.find(top, path)
     if entry is None:  # the shell says what is wrong with the path
         return False

@@ -17,6 +17,7 @@ from . import listing
 from .base import Context, SanNode
 from .cluster import UICluster
 from .iscsi import UIIscsi
+from .network import UINetwork
 from .storage import UIDisks, UIPools, UIVolumes
 
 
@@ -33,6 +34,7 @@ class UIRoot(SanNode):
         UIVolumes(self)
         UIIscsi(self)
         UICluster(self)
+        UINetwork(self)
 
     def summary(self) -> tuple[str, bool | None]:
         return listing.root(self.config())
