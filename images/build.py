@@ -44,6 +44,7 @@ ENABLED_UNITS = (
     "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",
     "sanappliance-ready.service", "sanappliance-sanctl.socket", "sanappliance-sanctl.service",
     "sanappliance-api-setup.service", "sanappliance-targetd.service", "sanappliance-ui.service",
+    "sanappliance-firstboot.service",
 )
 
 

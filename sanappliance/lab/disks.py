@@ -18,3 +18,14 @@ def make_persistence_disk(path: Path, size: str = "256M") -> Path:
         (Path(tmp) / "persistence.conf").write_text(PERSISTENCE_CONF)
         run([tool("mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", PERSIST_LABEL, "-d", tmp, str(path), size])
     return path
+
+
+SEED_LABEL = "SANSEED"
+
+
+def make_seed_disk(path: Path, seed_text: str, size: str = "8M") -> Path:
+    """A small file system labelled SANSEED with seed.conf at its root: the unattended first boot reads it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "seed.conf").write_text(seed_text)
+        run([tool("mkfs.ext4", "e2fsprogs"), "-q", "-F", "-L", SEED_LABEL, "-d", tmp, str(path), size])
+    return path

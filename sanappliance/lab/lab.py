@@ -122,6 +122,8 @@ class Lab:
     def configure_networks(self, name: str) -> None:
         """Static addresses on the node's private NICs, as systemd-networkd runtime files matched by MAC."""
         node = self.nodes[name]
+        if not self.spec.node(name).lab_addresses:
+            return
         files = []
         for nic, (net_name, _tap) in enumerate(node.wiring.taps, start=1):
             net = next(n for n in self.spec.networks if n.name == net_name)
@@ -174,11 +176,11 @@ class Lab:
             time.sleep(interval)
         return time.monotonic() - started
 
-    def cut(self, node: str, network: str) -> None:
-        self.node(node).set_link(network, False)
+    def cut(self, node: str, network: str, nth: int = 1) -> None:
+        self.node(node).set_link(network, False, nth)
 
-    def restore(self, node: str, network: str) -> None:
-        self.node(node).set_link(network, True)
+    def restore(self, node: str, network: str, nth: int = 1) -> None:
+        self.node(node).set_link(network, True, nth)
 
     def restart(self, name: str) -> float:
         """Boot a node again (after a power-off or kill) on the same disks; returns its boot-to-ready seconds."""

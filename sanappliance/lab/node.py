@@ -140,9 +140,10 @@ class Node:
         self.kill()
         return clean
 
-    def set_link(self, network: str, up: bool) -> None:
-        """Cable pulled or plugged on the node's NIC of `network` (the guest sees the carrier change)."""
-        self.qmp.command("set_link", name=f"net-{network}", up=up)
+    def set_link(self, network: str, up: bool, nth: int = 1) -> None:
+        """Cable pulled or plugged on the node's NIC of `network` (the `nth` one when it has several there, as the
+        ports of a bond); the guest sees the carrier change."""
+        self.qmp.command("set_link", name=f"net-{network}" if nth == 1 else f"net-{network}-{nth}", up=up)
 
     # --- commands inside --------------------------------------------------------------------------------------------
 

@@ -57,6 +57,14 @@ class Wiring:
     accel: str  # "kvm" or "tcg"
 
 
+def netdev_id(networks: tuple[str, ...] | list[str], position: int) -> str:
+    """qemu's id of the NIC at `position` (0-based) among a node's private NICs: net-<network>, and for a second NIC
+    on the same network (a bond's two ports) net-<network>-2, -3, ..."""
+    net = networks[position]
+    nth = list(networks[:position]).count(net)
+    return f"net-{net}" if nth == 0 else f"net-{net}-{nth + 1}"
+
+
 def mac(index: int, nic: int) -> str:
     """Stable MAC of a node's NIC: 52:54:00:5a:<node>:<nic> (nic 0 is management)."""
     return f"52:54:00:5a:{index:02x}:{nic:02x}"
@@ -113,7 +121,9 @@ def qemu_argv(qemu: str, spec: NodeSpec, wiring: Wiring, paths: NodePaths, *, ke
     fwd = "".join(f",hostfwd=tcp:127.0.0.1:{host}-:{guest}" for host, guest in wiring.forwards)
     argv += ["-netdev", f"user,id=mgmt,restrict=on{fwd}",
              "-device", f"virtio-net-pci,netdev=mgmt,mac={mac(wiring.index, 0)}"]
-    for nic, (net, tap) in enumerate(wiring.taps, start=1):
-        argv += ["-netdev", f"tap,id=net-{net},ifname={tap},script=no,downscript=no",
-                 "-device", f"virtio-net-pci,netdev=net-{net},mac={mac(wiring.index, nic)}"]
+    nets = [net for net, _tap in wiring.taps]
+    for nic, (_net, tap) in enumerate(wiring.taps, start=1):
+        ident = netdev_id(nets, nic - 1)
+        argv += ["-netdev", f"tap,id={ident},ifname={tap},script=no,downscript=no",
+                 "-device", f"virtio-net-pci,netdev={ident},mac={mac(wiring.index, nic)}"]
     return argv

@@ -77,6 +77,7 @@ class NodeSpec:
     reboot: bool = False  # False: a guest reboot (or watchdog reset) ends qemu, as for a fenced node
     extra_cmdline: str = ""
     attach: tuple[Path, ...] = ()  # existing raw image files added as disks (e.g. a persistence disk)
+    lab_addresses: bool = True  # False: the lab gives the private NICs no addresses (the appliance's own network does)
 
 
 @dataclass(frozen=True)

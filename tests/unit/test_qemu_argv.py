@@ -67,3 +67,10 @@ def test_reboot_allowed_when_asked():
 
 def test_extra_cmdline():
     assert kernel_cmdline(NodeSpec("n", extra_cmdline="break=premount")).endswith("break=premount")
+
+
+def test_two_nics_on_one_network_get_their_own_ids():
+    spec = NodeSpec("n", networks=("san", "san", "cluster"))
+    argv, _ = build(spec, taps=(("san", "t1"), ("san", "t2"), ("cluster", "t3")))
+    assert [x.split(",")[1] for x in opt(argv, "-netdev")][1:] == ["id=net-san", "id=net-san-2", "id=net-cluster"]
+    assert f"virtio-net-pci,netdev=net-san-2,mac={mac(1, 2)}" in opt(argv, "-device")
