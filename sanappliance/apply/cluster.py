@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +25,8 @@ API_CERT = Path("/etc/sanappliance/tls/targetd.crt")
 CRM_MON = "/usr/sbin/crm_mon"
 CRM_RESOURCE = "/usr/sbin/crm_resource"
 STONITH_ADMIN = "/usr/sbin/stonith_admin"
-JOURNALCTL = "/usr/bin/journalctl"
+CRM_NODE = "/usr/sbin/crm_node"
+COROSYNC_CFGTOOL = "/usr/sbin/corosync-cfgtool"
 CIB_OLDER = 103  # CRM_EX_OLD: "Update was older than existing configuration"
 CLUSTER_UNITS = ("corosync.service", "pacemaker.service")
 
@@ -199,3 +201,40 @@ class ClusterHost:
             return Path(path).read_text()
         except OSError as exc:
             raise SanError(f"cannot read: {exc.strerror}", field="file", value=str(path)) from None
+
+    def resolve(self, name: str) -> str:
+        """The first address `name` resolves to here ('' when it does not)."""
+        try:
+            found = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            return ""
+        return str(found[0][4][0]) if found else ""
+
+    def forget_node(self, name: str) -> None:
+        run([CRM_NODE, "--force", "--remove", name], timeout=120)
+
+    def reload_corosync(self) -> None:
+        run([COROSYNC_CFGTOOL, "-R"], timeout=60)
+
+    def remove_files(self) -> None:
+        """The cluster's files on this node (after the stack was stopped): it is a single node again."""
+        for path in (render.COROSYNC_CONF, render.AUTHKEY, render.SBD_CONFIG, render.SBD_DROPIN, JOIN, self.state):
+            Path(path).unlink(missing_ok=True)
+
+    def wait_no_resources(self, node: str, timeout: float = 300.0) -> None:
+        """Until no resource but fence devices runs on `node` (after it was put in standby)."""
+        from sanappliance.cluster.status import parse
+
+        deadline = time.monotonic() + timeout
+        while True:
+            state = parse(self.status_xml())
+            busy = [r.id for r in state.resources if node in r.nodes and not r.agent.startswith("stonith:")]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise SanError(f"resources still run on {node} after {timeout:.0f} s: {', '.join(busy)}",
+                               field="node", value=node)
+            time.sleep(2)
+
+    def journal(self, argv: list[str]) -> str:
+        return run(argv, timeout=120).stdout

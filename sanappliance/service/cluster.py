@@ -4,17 +4,20 @@ these (the spec gains a node, its files are rendered again, the authkey is hande
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sanappliance.cluster import cib, render
+from sanappliance.cluster import logs as cluster_logs
 from sanappliance.cluster import validate as cluster_validate
-from sanappliance.cluster.model import ClusterSpec, Link, Node, SbdSpec, with_node
+from sanappliance.cluster.model import ClusterSpec, Link, Node, SbdSpec, with_node, without_node
 from sanappliance.cluster.status import ClusterStatus, parse
 from sanappliance.errors import CONFLICT, INVALID, SanError
 from sanappliance.model import values
 from sanappliance.model.apiconfig import generate_password, hash_password, verify_password
 
+from . import cluster_ops
 from .env import Env
 
 
@@ -38,6 +41,13 @@ class ClusterHost(Protocol):
     def write_authkey(self, key: bytes) -> None: ...
     def authkey(self) -> bytes: ...
     def sbd_slots(self, spec: ClusterSpec) -> dict[str, dict[str, str]]: ...
+    def resolve(self, name: str) -> str: ...
+    def stop_stack(self) -> None: ...
+    def forget_node(self, name: str) -> None: ...
+    def remove_files(self) -> None: ...
+    def journal(self, argv: list[str]) -> str: ...
+    def reload_corosync(self) -> None: ...
+    def wait_no_resources(self, node: str, timeout: float = ...) -> None: ...
 
 
 def live_host() -> ClusterHost:
@@ -46,6 +56,8 @@ def live_host() -> ClusterHost:
     return Live()
 
 
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 JOIN_USER = "cluster-join"  # the API user a joining node authenticates as, with the join secret
 PIN_CHARS = 16  # hex digits of the API certificate's sha256 carried in the join secret
 
@@ -72,20 +84,20 @@ def check_join_secret(host: ClusterHost, secret: str) -> bool:
     return bool(stored) and verify_password(secret, stored)
 
 
-def _check_sbd_disks(env: Env, devices: tuple[str, ...]) -> None:
+def _check_sbd_disks(env: Env, devices: tuple[str, ...],
+                     missing: str = "no such disk on this node (give a /dev/disk/by-id/ name of a shared disk)") -> None:
     """Each SBD disk exists on this node and holds nothing of ours or anybody's (it is overwritten)."""
     config = env.store.load()
     found = {d.path: d for d in env.system.disks(config)}
     for i, device in enumerate(devices):
         field = f"sbd.devices[{i}]"
         if device not in found:
-            raise SanError("no such disk on this node (give a /dev/disk/by-id/ name of a shared disk)", field=field,
-                           value=device, kind=INVALID)
+            raise SanError(missing, field=field, value=device, kind=INVALID)
         pool = next((p.name for p in config.pools if device in p.disks), "")
         in_use = f"pool {pool}" if pool else found[device].in_use
         if in_use:
-            raise SanError(f"the disk is in use ({in_use}): SBD would overwrite it", field=field, value=device,
-                           kind=INVALID)
+            raise SanError(f"the disk is in use on this node ({in_use}): SBD would overwrite it", field=field,
+                           value=device, kind=INVALID)
 
 
 def init(env: Env, host: ClusterHost, name: str, sbd_devices: list[str], addresses: list[str], *,
@@ -150,6 +162,21 @@ def accept_join(host: ClusterHost, name: str, addresses: list[str], sbd_uuid: st
     return {"spec": new.to_dict(), "authkey": base64.b64encode(host.authkey()).decode()}
 
 
+def _peer_address(host: ClusterHost, peer: str) -> str:
+    """The peer as an address: given as one, or a host name that resolves (else a clear error, nothing done)."""
+    try:
+        return values.check_address(peer, "peer")
+    except SanError:
+        pass
+    if not HOSTNAME_RE.match(peer):
+        raise SanError("give the address or host name of a cluster node", field="peer", value=peer, kind=INVALID)
+    address = host.resolve(peer)
+    if not address:
+        raise SanError("the host name does not resolve (give the node's address, or add it to DNS or /etc/hosts)",
+                       field="peer", value=peer, kind=INVALID)
+    return address
+
+
 def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[str]) -> InitResult:
     """On a new node: check the join secret's form, that this node is in no cluster and sees the cluster's SBD
     disks (the same header: really shared), then ask the peer, write what it hands back and start the stack."""
@@ -158,17 +185,10 @@ def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[st
     token, _, pin = secret.rpartition(".")
     if not token or len(pin) != PIN_CHARS or any(c not in "0123456789abcdef" for c in pin):
         raise SanError("not a join secret (copy it whole from the output of init)", field="secret", kind=INVALID)
-    try:
-        values.check_address(peer, "peer")
-    except SanError:
-        raise SanError("give the address of a cluster node", field="peer", value=peer, kind=INVALID) from None
+    peer = _peer_address(host, peer)
     theirs = host.call_peer(peer, pin, JOIN_USER, token, "san_cluster_info", {})
     devices = tuple(theirs["sbd_devices"])
-    found = {d.path for d in env.system.disks(env.store.load())}
-    for i, device in enumerate(devices):
-        if device not in found:
-            raise SanError("this node does not see the cluster's SBD disk: it must be shared by all nodes",
-                           field=f"sbd.devices[{i}]", value=device, kind=INVALID)
+    _check_sbd_disks(env, devices, "this node does not see the cluster's SBD disk: it must be shared by all nodes")
     probe = ClusterSpec(str(theirs["name"]), sbd=SbdSpec(devices=devices))
     if host.sbd_uuid(probe) != theirs["sbd_uuid"]:
         raise SanError("this node reads another SBD disk header than the cluster: the disk is not shared",
@@ -205,6 +225,84 @@ def sbd_text(host: ClusterHost, what: str) -> str:
         return host.sbd_dump(current).rstrip()
     return "\n".join(f"{device}: " + ", ".join(f"{node} {message}" for node, message in slots.items())
                      for device, slots in host.sbd_slots(current).items())
+
+
+def _current(host: ClusterHost) -> ClusterSpec:
+    current = host.read_spec()
+    if current is None:
+        raise SanError("this node is in no cluster", field="cluster", kind=INVALID)
+    return current
+
+
+def remove(env: Env, host: ClusterHost, name: str) -> InitResult:
+    """Remove a node that is down (powered off, or it ran `leave`) from the cluster: corosync.conf and Pacemaker
+    forget it and the fencing settings follow the new node count. Going from two nodes to one restarts this node's
+    stack (votequorum's two_node cannot change at runtime): its resources stop and start again."""
+    current = _current(host)
+    current.node(name)
+    if name == host.hostname():
+        raise SanError("a node cannot remove itself: run `leave` on it, then `remove` on another node",
+                       field="node", value=name, kind=INVALID)
+    state = parse(host.status_xml())
+    if any(n.name == name and n.online for n in state.nodes):
+        raise SanError("the node is online: run `sanctl /cluster leave` on it first, or power it off", field="node",
+                       value=name, kind=INVALID)
+    new = without_node(current, name)
+    cluster_validate.check(new)
+    restart = current.two_node != new.two_node
+    plan = (f"write {render.COROSYNC_CONF} without {name}",
+            "restart corosync and pacemaker here (two_node changes: resources stop and start again)" if restart
+            else "reload corosync's configuration",
+            f"crm_node --force --remove {name}",
+            "push the CIB for the new node count (after crm_verify)")
+    if env.dry_run:
+        return InitResult(new, "", plan, True)
+    host.write_files(new, None)
+    if restart:
+        host.restart_stack()
+    else:
+        host.reload_corosync()
+    host.wait_settled(host.hostname())
+    host.forget_node(name)
+    host.push_cib(cib.merge_cib(host.query_cib(), new))
+    return InitResult(new, "", plan, False)
+
+
+def leave(env: Env, host: ClusterHost) -> InitResult:
+    """Take this node out of its cluster: standby first (its resources move to the other nodes, when they are
+    reachable), then stop and disable the stack and remove the cluster's files here. Then run `remove NODE` on a
+    node that stays."""
+    current = _current(host)
+    me = host.hostname()
+    plan = (f"standby {me} and wait until no resource runs here (when the cluster is quorate)",
+            "stop and disable pacemaker, corosync and sbd",
+            f"remove {render.COROSYNC_CONF}, {render.AUTHKEY}, {render.SBD_CONFIG} and the cluster spec",
+            f"then, on a node that stays: sanctl /cluster remove {me}")
+    if env.dry_run:
+        return InitResult(current, "", plan, True)
+    try:
+        state = parse(host.status_xml())
+    except SanError:
+        state = None
+    if state is not None and state.quorate and any(n.online and n.name != me for n in state.nodes):
+        cluster_ops.standby(env, host, me, True)  # type: ignore[arg-type]  # the push `standby NODE` makes
+        host.wait_no_resources(me)
+    host.stop_stack()
+    host.remove_files()
+    return InitResult(current, "", plan, False)
+
+
+def logs(host: ClusterHost, node: str = "", since: str = "", until: str = "", lines: int | str = 200) -> str:
+    """The cluster daemons' log lines of this node between since and until (the newest `lines`)."""
+    current = _current(host)
+    count = cluster_logs.check_lines(lines)
+    since = cluster_logs.check_time(since, "since") if since else ""
+    until = cluster_logs.check_time(until, "until") if until else ""
+    if node and node != host.hostname():
+        current.node(node)
+        raise SanError(f"the logs of {node} are kept on {node}: run `sanctl /cluster logs` there", field="node",
+                       value=node, kind=INVALID)
+    return host.journal(cluster_logs.journal_argv(since, until, count))
 
 
 def spec(host: ClusterHost) -> ClusterSpec | None:

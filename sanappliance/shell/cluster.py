@@ -155,3 +155,25 @@ class UICluster(SanNode):
     def ui_command_restore(self, file: str) -> None:
         """restore FILE: the configuration of a `backup` FILE back into this same cluster (all checked first)."""
         self._op(f"Cluster configuration restored from {file}.", cluster_backup.restore, file)
+
+    def ui_command_leave(self) -> None:
+        """leave: take this node out of the cluster (standby first, so its resources move; then its stack stops and
+        the cluster's files go). Then run `remove THIS_NODE` on a node that stays."""
+        outcome = self.call("This node left the cluster: it runs alone now.", cluster.leave, cluster.live_host())
+        if not outcome.dry_run:
+            self.ctx.write(outcome.plan[-1].replace("then, on", "Now, on"))
+
+    def ui_command_remove(self, node: str) -> None:
+        """remove NODE: forget a node that is down or has left (corosync and Pacemaker; fencing settings follow
+        the new node count). From two nodes to one this restarts the cluster stack here."""
+        self.call(f"Node {node} removed from the cluster.", cluster.remove, cluster.live_host(), node)
+
+    def ui_command_logs(self, node: str | None = None, since: str | None = None, until: str | None = None,
+                        lines: str = "200") -> None:
+        """logs [node=NODE] [since=TIME] [until=TIME] [lines=N]: the cluster daemons' log (corosync, pacemaker, sbd,
+        dlm, lvmlockd). TIME: YYYY-MM-DD[ HH:MM[:SS]], HH:MM[:SS], -N(s|min|h|d), today, yesterday."""
+        try:
+            text = cluster.logs(cluster.live_host(), node or "", since or "", until or "", lines)
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        self.ctx.write(text.rstrip())

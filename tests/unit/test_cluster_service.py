@@ -8,6 +8,7 @@ from sanappliance.errors import SanError
 from sanappliance.service import cluster
 from sanappliance.service.env import Env
 
+from .cluster_samples import two_nodes
 from .fakes import FakeSystem, MemoryStore
 
 SBD = "/dev/disk/by-id/virtio-sbd0"
@@ -228,6 +229,18 @@ def test_a_disk_that_is_not_shared_is_refused(env):
     assert cluster.check_join_secret(node1, secret.split(".")[0])  # still valid: nothing was used up
 
 
+def test_an_sbd_disk_in_use_on_the_joining_node_is_refused(env):
+    node1, secret = formed(env)
+    node2 = JoiningHost(node1)
+    env.system.disks = lambda config: [Disk(SBD, "LVM physical volume")]
+    with pytest.raises(SanError, match="in use on this node") as err:
+        cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
+    assert err.value.field == "sbd.devices[0]" and node1.steps == [] and node2.steps == []
+    env.system.disks = lambda config: []
+    with pytest.raises(SanError, match="does not see the cluster's SBD disk"):
+        cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
+
+
 def test_a_bad_node_name_is_refused_by_the_cluster_node(env):
     node1, secret = formed(env)
     node2 = JoiningHost(node1)
@@ -235,3 +248,87 @@ def test_a_bad_node_name_is_refused_by_the_cluster_node(env):
     with pytest.raises(SanError) as err:
         cluster.join(env, node2, "10.0.0.11", secret, ["10.0.0.12"])
     assert "name" in err.value.field and node1.steps == [] and node2.steps == []
+
+
+class RemovingHost(FakeHost):
+    def __init__(self, spec, node2_online="false"):
+        super().__init__()
+        self.spec, self.node2_online, self.files = spec, node2_online, True
+
+    def status_xml(self):
+        return STATUS.replace('name="node2" id="2" online="false"', f'name="node2" id="2" online="{self.node2_online}"')
+
+    def reload_corosync(self):
+        self.steps.append(("reload",))
+
+    def forget_node(self, name):
+        self.steps.append(("forget", name))
+
+    def stop_stack(self):
+        self.steps.append(("stop",))
+
+    def remove_files(self):
+        self.steps.append(("remove-files",))
+        self.spec = None
+
+    def journal(self, argv):
+        self.steps.append(("journal", argv))
+        return "log line\n"
+
+    def resolve(self, name):
+        return "10.0.0.11" if name == "node1.lab" else ""
+
+
+def two_node_spec():
+    return two_nodes(profile="lab")
+
+
+def test_remove_a_node_that_is_down(env):
+    host = RemovingHost(two_node_spec())
+    result = cluster.remove(env, host, "node2")
+    assert [n.name for n in result.spec.nodes] == ["node1"] and not result.spec.two_node
+    assert [s[0] for s in host.steps] == ["write", "restart", "settled", "forget", "push"]
+    assert host.spec.nodes == result.spec.nodes
+
+
+@pytest.mark.parametrize("node, online, message", [
+    ("node2", "true", "is online"), ("node1", "false", "cannot remove itself"), ("node9", "false", "no such")])
+def test_remove_refuses_and_changes_nothing(env, node, online, message):
+    host = RemovingHost(two_node_spec(), online)
+    with pytest.raises(SanError, match=message) as err:
+        cluster.remove(env, host, node)
+    assert err.value.field == "node" and host.steps == []
+
+
+def test_leave_when_the_peer_is_down_stops_and_removes_everything(env):
+    host = RemovingHost(two_node_spec())
+    host.status_xml = lambda: STATUS.replace('with_quorum="true"', 'with_quorum="false"')
+    result = cluster.leave(env, host)
+    assert [s[0] for s in host.steps] == ["stop", "remove-files"]
+    assert "sanctl /cluster remove node1" in result.plan[-1] and host.read_spec() is None
+    assert cluster.leave(Env(env.store, env.system, dry_run=True), RemovingHost(two_node_spec())).dry_run
+
+
+def test_logs_filters_are_checked_before_journalctl_runs():
+    host = RemovingHost(two_node_spec())
+    assert cluster.logs(host, "node1", "2026-12-01 08:00", "-5min", 50) == "log line\n"
+    argv = host.steps[-1][1]
+    assert "--since=2026-12-01 08:00" in argv and "--until=-5min" in argv and argv[argv.index("--lines") + 1] == "50"
+    assert "--unit" in argv and "pacemaker.service" in argv
+    for kwargs, field in (({"since": "last tuesday"}, "since"), ({"until": "; rm -rf /"}, "until"),
+                          ({"lines": "0"}, "lines"), ({"lines": "many"}, "lines"), ({"node": "node9"}, "node")):
+        host.steps.clear()
+        with pytest.raises(SanError) as err:
+            cluster.logs(host, **kwargs)
+        assert err.value.field == field and host.steps == []
+
+
+def test_join_resolves_a_peer_name_and_refuses_one_that_does_not_resolve(env):
+    node1, secret = formed(env)
+    node2 = JoiningHost(node1)
+    node2.resolve = lambda name: "10.0.0.11" if name == "node1.lab" else ""
+    for peer, message in (("nosuch.lab", "does not resolve"), ("bad name!", "address or host name")):
+        with pytest.raises(SanError, match=message) as err:
+            cluster.join(env, node2, peer, secret, ["10.0.0.12"])
+        assert err.value.field == "peer" and node2.steps == []
+    assert cluster.join(env, node2, "node1.lab", secret, ["10.0.0.12"]).spec.two_node
