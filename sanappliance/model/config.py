@@ -12,7 +12,7 @@ from sanappliance.errors import NOT_FOUND, SanError
 
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: pools may be replicated (Pool.replication) and carry floating portal addresses
 FILEIO_DIR = "/var/lib/sanappliance/fileio"
 
 
@@ -23,16 +23,75 @@ class VolumeKind(Enum):
 
 
 @dataclass(frozen=True)
+class ReplicaNode:
+    """One node's half of a replicated pool: its backing disk and the address DRBD replicates over."""
+
+    name: str  # the cluster node's name (uname -n): DRBD's `on NAME` section and Pacemaker's node
+    disk: str  # the backing disk on that node, by its stable /dev/disk/by-id/ path
+    address: str  # the node's replication address (IPv4 or IPv6, no prefix): on the replication link if it has one
+
+
+@dataclass(frozen=True)
+class Replication:
+    """A DRBD resource under the pool's VG: network RAID 1 of one disk on each of two nodes (DRBD 8.4: two nodes)."""
+
+    nodes: tuple[ReplicaNode, ...]
+    minor: int  # /dev/drbd<minor>, unique across pools (model.replication.allocate picks the next free one)
+    port: int  # TCP port on both nodes' replication addresses, unique across pools
+    protocol: str = "C"  # synchronous: a write is acknowledged once it is on both disks (the only one allowed)
+
+    @property
+    def device(self) -> str:
+        return f"/dev/drbd{self.minor}"
+
+    def node(self, name: str) -> ReplicaNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise SanError("this node holds no replica of the pool", field="node", value=name, kind=NOT_FOUND)
+
+
+@dataclass(frozen=True)
+class FloatingIp:
+    """A portal address that moves with the pool: where initiators reach the pool's targets, on whichever node
+    serves them (one per storage network, so initiators can use one path per network with dm-multipath)."""
+
+    address: str  # with its prefix: "10.0.3.100/24", "fd00:3::100/64"
+    link: str = ""  # the storage link (interface, bond or VLAN) it goes on; "": the one whose subnet holds it
+
+    @property
+    def ip(self) -> str:
+        return self.address.split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        return self.address.split("/", 1)[1] if "/" in self.address else ""
+
+
+@dataclass(frozen=True)
 class Pool:
-    """An LVM volume group on whole disks, named by their stable /dev/disk/by-id paths."""
+    """An LVM volume group on whole disks, named by their stable /dev/disk/by-id paths; or, replicated, on the DRBD
+    device over one backing disk per node (`disks` is then empty: the disks are in `replication.nodes`)."""
 
     name: str
     disks: tuple[str, ...]
     thin: bool = False  # a thin pool LV fills the VG; volumes are thin LVs in it
+    replication: Replication | None = None
+    floating_ips: tuple[FloatingIp, ...] = ()  # replicated pools only: the portals of the pool's targets
+    portblock: bool = False  # drop iSCSI SYNs to the floating addresses while the targets start or stop (iptables)
 
     @property
     def vg(self) -> str:
         return f"san-{self.name}"
+
+    @property
+    def replicated(self) -> bool:
+        return self.replication is not None
+
+    @property
+    def physical_volumes(self) -> tuple[str, ...]:
+        """What the VG is made of: the disks, or the DRBD device of a replicated pool."""
+        return (self.replication.device,) if self.replication is not None else self.disks
 
 
 @dataclass(frozen=True)
@@ -213,5 +272,6 @@ def replace_item(items: tuple[Any, ...], old: Any, new: Any | None) -> tuple[Any
     return tuple(new if item is old else item for item in items if not (item is old and new is None))
 
 
-__all__ = ["Acl", "Chap", "Config", "DiscoveryAuth", "InitiatorGroup", "Lun", "MappedLun", "Pool", "Portal",
-           "Target", "Tpg", "Volume", "VolumeKind", "replace", "replace_item", "tpg_of"]
+__all__ = ["Acl", "Chap", "Config", "DiscoveryAuth", "FloatingIp", "InitiatorGroup", "Lun", "MappedLun", "Pool",
+           "Portal", "ReplicaNode", "Replication", "Target", "Tpg", "Volume", "VolumeKind", "replace", "replace_item",
+           "tpg_of"]

@@ -10,8 +10,17 @@ from sanappliance.errors import SanError
 from .config import SCHEMA_VERSION
 
 Step = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _pools_may_replicate(data: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: pools gained `replication` and `floating_ips`; a schema-1 pool is a local one (their defaults), so the
+    document stays as it is. The version still changes: a schema-2 file names fields schema-1 readers refuse, and
+    they say so by its version instead of an unknown field."""
+    return data
+
+
 # STEPS[n] turns a schema-n document into a schema-(n+1) one. Schema 1 is the first released schema.
-STEPS: dict[int, Step] = {}
+STEPS: dict[int, Step] = {1: _pools_may_replicate}
 
 
 def upgrade(data: dict[str, Any], steps: dict[int, Step] | None = None,

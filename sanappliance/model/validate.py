@@ -3,14 +3,15 @@ unless this returns no problem."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sanappliance.errors import SanError
 
-from . import settings, values
-from .config import SCHEMA_VERSION, Acl, Chap, Config, InitiatorGroup, MappedLun, Tpg, VolumeKind
+from . import replication, settings, values
+from .config import SCHEMA_VERSION, Acl, Chap, Config, InitiatorGroup, MappedLun, Pool, Tpg, VolumeKind
 
 MAX_LUN = 65535
 MAX_TAG = 65535
@@ -23,6 +24,7 @@ class Facts:
     disk_sizes: dict[str, int] = field(default_factory=dict)  # by-id path -> bytes, disks present
     disks_in_use: dict[str, str] = field(default_factory=dict)  # by-id path -> what uses it (not our pools)
     pool_sizes: dict[str, int] = field(default_factory=dict)  # pool name -> usable bytes (VG size)
+    node: str = ""  # this node's name in a cluster: the disk facts are checked against its replicas' backing disks
 
 
 class Problems:
@@ -83,8 +85,17 @@ def _pools(config: Config, facts: Facts, p: Problems) -> None:
     for pool in config.pools:
         where = f"pools[{pool.name}]"
         p.check(values.check_name, pool.name, f"{where}.name")
-        if not pool.disks:
+        if pool.replication is not None:
+            if pool.disks:
+                p.add("a replicated pool's VG is on its DRBD device: its disks are in replication.nodes",
+                      f"{where}.disks", pool.disks[0])
+        elif not pool.disks:
             p.add("a pool needs at least one disk", f"{where}.disks")
+        elif pool.floating_ips:
+            p.add("only a replicated pool moves between nodes: floating addresses need replication",
+                  f"{where}.floating_ips", pool.floating_ips[0].address)
+        if pool.portblock and not pool.floating_ips:
+            p.add("the port block guards the pool's floating addresses: it has none", f"{where}.portblock", True)
         for disk in pool.disks:
             if not disk.startswith("/dev/disk/by-id/"):
                 p.add("disks are named by their stable /dev/disk/by-id/ path", f"{where}.disks", disk)
@@ -95,6 +106,127 @@ def _pools(config: Config, facts: Facts, p: Problems) -> None:
             elif disk in facts.disks_in_use:
                 p.add(f"disk in use ({facts.disks_in_use[disk]})", f"{where}.disks", disk)
             owners.setdefault(disk, pool.name)
+    _replicated(config, facts, owners, p)
+
+
+def _replicated(config: Config, facts: Facts, owners: dict[str, str], p: Problems) -> None:
+    """The replicated pools: DRBD's nodes, disks, addresses and numbers, the floating addresses, and the targets
+    that move with them."""
+    pools = replication.replicated_pools(config)
+    for minor in duplicates(pool.replication.minor for pool in pools if pool.replication):
+        p.add("another replicated pool uses this DRBD minor", "pools.replication.minor", minor)
+    for port in duplicates(pool.replication.port for pool in pools if pool.replication):
+        p.add("another replicated pool uses this TCP port", "pools.replication.port", port)
+    backing: dict[tuple[str, str], str] = {}
+    replication_ips: set[str] = set()
+    for pool in pools:
+        for (node, disk), where in _replica(pool, facts, owners, p).items():
+            if (node, disk) in backing:
+                p.add(f"disk already backs pool {backing[(node, disk)]} on {node}", where, disk)
+            backing.setdefault((node, disk), pool.name)
+        replication_ips |= {n.address for n in pool.replication.nodes} if pool.replication else set()
+    floating: list[str] = []
+    for pool in config.pools:
+        for i, fip in enumerate(pool.floating_ips):
+            at = f"pools[{pool.name}].floating_ips[{i}]"
+            try:
+                iface = ipaddress.ip_interface(fip.address)
+            except ValueError:
+                p.add("a floating address is an IPv4 or IPv6 address with its prefix (10.0.3.100/24)",
+                      f"{at}.address", fip.address)
+                continue
+            if "/" not in fip.address:
+                p.add("a floating address needs its prefix (10.0.3.100/24)", f"{at}.address", fip.address)
+            elif iface.ip.is_unspecified or iface.ip.is_loopback or iface.ip.is_multicast or \
+                    (iface.network.num_addresses > 2 and iface.ip in (iface.network.network_address,
+                                                                      iface.network.broadcast_address)):
+                p.add("not an address a host can take", f"{at}.address", fip.address)
+            elif str(iface.ip) in replication_ips:
+                p.add("the address is a node's replication address", f"{at}.address", fip.address)
+            floating.append(str(iface.ip))
+            if fip.link:
+                from sanappliance.network.validate import check_ifname  # network.validate imports this module
+
+                check_ifname(fip.link, f"{at}.link", p)
+    for ip in duplicates(floating):
+        p.add("the floating address is used twice", "pools.floating_ips", ip)
+    by_name = {pool.name: pool for pool in pools}
+    for target in config.targets:
+        served = replication.pools_of_target(config, target)
+        moving = [name for name in served if name in by_name]
+        if moving and len(served) > 1:
+            p.add(f"the target moves with replicated pool {moving[0]}: all its LUNs must be on that pool",
+                  f"targets[{target.iqn}].luns", ", ".join(name or "(not an LV)" for name in served))
+        if not moving:
+            continue
+        allowed = {str(ipaddress.ip_interface(f.address).ip) for f in by_name[moving[0]].floating_ips
+                   if _is_interface(f.address)}
+        for tpg in target.tpgs:
+            for i, portal in enumerate(tpg.portals):
+                if portal.address not in ("0.0.0.0", "::") and portal.address not in allowed:
+                    p.add(f"a target of replicated pool {moving[0]} listens on all addresses or on the pool's "
+                          "floating ones", f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address",
+                          portal.address)
+
+
+def _is_interface(value: str) -> bool:
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _replica(pool: Pool, facts: Facts, owners: dict[str, str], p: Problems) -> dict[tuple[str, str], str]:
+    """Check one replicated pool; return its (node, backing disk) pairs with the field that names each."""
+    from sanappliance.network.validate import check_hostname  # network.validate imports this module
+
+    rep = pool.replication
+    assert rep is not None
+    where = f"pools[{pool.name}].replication"
+    if len(rep.nodes) != replication.NODES:
+        p.add(f"DRBD 8.4 replicates between exactly {replication.NODES} nodes", f"{where}.nodes", len(rep.nodes))
+    for name in duplicates(n.name for n in rep.nodes):
+        p.add("a node holds one replica of a pool", f"{where}.nodes", name)
+    if rep.protocol not in replication.PROTOCOLS:
+        p.add("only protocol C (synchronous) is allowed: a SAN must not lose acknowledged writes",
+              f"{where}.protocol", rep.protocol)
+    if isinstance(rep.minor, bool) or not isinstance(rep.minor, int) or not 0 <= rep.minor <= replication.MAX_MINOR:
+        p.add(f"DRBD minors are 0-{replication.MAX_MINOR}", f"{where}.minor", rep.minor)
+    low, high = replication.PORT_RANGE
+    if isinstance(rep.port, bool) or not isinstance(rep.port, int) or not low <= rep.port <= high:
+        p.add(f"a DRBD port is {low}-{high}", f"{where}.port", rep.port)
+    elif rep.port in replication.RESERVED_PORTS:
+        p.add("the appliance uses this port for another service", f"{where}.port", rep.port)
+    families = set()
+    pairs: dict[tuple[str, str], str] = {}
+    for node in rep.nodes:
+        at = f"{where}.nodes[{node.name}]"
+        check_hostname(node.name, f"{at}.name", p)
+        try:
+            ip = ipaddress.ip_address(node.address)
+        except ValueError:
+            p.add("a replication address is an IPv4 or IPv6 address, without prefix", f"{at}.address", node.address)
+        else:
+            families.add(ip.version)
+            if ip.is_unspecified or ip.is_loopback or ip.is_multicast:
+                p.add("DRBD needs the node's own address on the replication link", f"{at}.address", node.address)
+        if not node.disk.startswith("/dev/disk/by-id/"):
+            p.add("disks are named by their stable /dev/disk/by-id/ path", f"{at}.disk", node.disk)
+        elif node.disk in owners:
+            p.add(f"disk already in pool {owners[node.disk]}", f"{at}.disk", node.disk)
+        elif facts.node and node.name == facts.node:
+            if facts.disk_sizes and node.disk not in facts.disk_sizes:
+                p.add("no such disk on this node", f"{at}.disk", node.disk)
+            elif node.disk in facts.disks_in_use:
+                p.add(f"disk in use ({facts.disks_in_use[node.disk]})", f"{at}.disk", node.disk)
+        pairs[(node.name, node.disk)] = f"{at}.disk"
+    for address in duplicates(n.address for n in rep.nodes):
+        p.add("the two nodes need different replication addresses", f"{where}.nodes", address)
+    if len(families) > 1:
+        p.add("both nodes' replication addresses are of one family (IPv4 or IPv6)", f"{where}.nodes",
+              ", ".join(n.address for n in rep.nodes))
+    return pairs
 
 
 def _volumes(config: Config, facts: Facts, p: Problems) -> None:
