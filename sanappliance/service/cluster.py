@@ -84,8 +84,10 @@ def check_join_secret(host: ClusterHost, secret: str) -> bool:
     return bool(stored) and verify_password(secret, stored)
 
 
-def _check_sbd_disks(env: Env, devices: tuple[str, ...],
-                     missing: str = "no such disk on this node (give a /dev/disk/by-id/ name of a shared disk)") -> None:
+NO_SUCH_DISK = "no such disk on this node (give a /dev/disk/by-id/ name of a shared disk)"
+
+
+def _check_sbd_disks(env: Env, devices: tuple[str, ...], missing: str = NO_SUCH_DISK) -> None:
     """Each SBD disk exists on this node and holds nothing of ours or anybody's (it is overwritten)."""
     config = env.store.load()
     found = {d.path: d for d in env.system.disks(config)}
