@@ -201,8 +201,8 @@ class NetworkHost:
             if spec is not None:
                 names |= {d.name for d in (*spec.interfaces, *spec.bonds, *spec.vlans)}
         existing = sorted(n for n in names if (self._p(SYS_NET) / n).exists())
-        if existing:
-            run([networkctl, "reconfigure", *existing], timeout=60)
+        if existing:  # reload reconfigured the links of changed files; this catches the rest (a device may vanish)
+            run([networkctl, "reconfigure", *existing], check=False, timeout=60)
         if hostname:
             socket.sethostname(hostname)
         from .systemd import Systemd
@@ -247,10 +247,13 @@ class NetworkHost:
                                                           "devices": devices, **snap.to_dict()}) + "\n", mode=0o600)
         from .systemd import Systemd
 
-        systemd = Systemd()
-        systemd.start_transient(ROLLBACK_UNIT, "sanappliance: roll back an unconfirmed network change",
-                                ["/usr/bin/python3", "-m", "sanappliance.apply.network", "rollback-after",
-                                 str(seconds)])
+        try:
+            Systemd().start_transient(ROLLBACK_UNIT, "sanappliance: roll back an unconfirmed network change",
+                                      ["/usr/bin/python3", "-m", "sanappliance.apply.network", "rollback-after",
+                                       str(seconds)])
+        except SanError:
+            self._p(ROLLBACK_FILE).unlink(missing_ok=True)  # no rollback armed: the change is not made
+            raise
         return deadline
 
     def cancel_rollback(self) -> None:
