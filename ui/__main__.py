@@ -36,7 +36,7 @@ def serve(path: Path, address: str, port: int, cert: Path | None, key: Path | No
 
     app = create_app(live_env, Authenticator(config.user, config.password_hash), secret_key=secrets.token_bytes(32),
                      session_minutes=session_minutes, hostname=hostname(),
-                     cluster_status=lambda: cluster.status(cluster.live_host()))
+                     cluster_host=cluster.live_host)
     server = make(app, address, port, (cert, key))
     log.info("serving the admin page on https://%s:%d/", address, server.port)
     server.serve_forever()

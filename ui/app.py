@@ -18,7 +18,6 @@ from typing import Any
 from flask import Flask, Response, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from sanappliance.service.commit import Outcome
 from sanappliance.service.env import Env
 from sanappliance.targetd.auth import Authenticator
 
@@ -28,6 +27,7 @@ from .forms import FormState
 MAX_BODY = 64 * 1024
 PLAN_SHOWN = 12  # steps of a plan kept in the message after a change: it travels in the session cookie (< 4 KiB)
 STEP_SHOWN = 200  # characters of each
+LINES_SHOWN = 24  # lines an operation reported (the fencing self-test's checks), shown with the message
 PUBLIC = frozenset({"static", "auth.login", "favicon"})
 PASSIVE = frozenset({"status.summary"})  # background polls: they do not keep an idle session alive
 
@@ -41,7 +41,7 @@ class UiContext:
     logins: security.SessionRegistry
     hostname: str
     poll_seconds: float
-    cluster_status: Callable[[], Any] | None  # the cluster's state (None: no cluster, see service.status)
+    cluster_host: Callable[[], Any] | None  # the host the cluster's service functions work on (None: no cluster)
 
     def env(self, dry_run: bool = False) -> Env:
         return self.env_factory(dry_run)
@@ -51,13 +51,18 @@ def ctx() -> UiContext:
     return current_app.extensions["sanappliance"]  # type: ignore[no-any-return]
 
 
-def done(message: str, outcome: Outcome | None = None) -> None:
-    """The message shown after a change, with what was done."""
-    plan = [step if len(step) <= STEP_SHOWN else step[:STEP_SHOWN - 3] + "..."
-            for step in (outcome.plan if outcome is not None else ())]
-    if len(plan) > PLAN_SHOWN:
-        plan = plan[:PLAN_SHOWN] + [f"... and {len(plan) - PLAN_SHOWN} more steps"]
-    flash({"text": message, "plan": plan}, "done")
+def _cut(items: Any, most: int, what: str) -> list[str]:
+    kept = [item if len(item) <= STEP_SHOWN else item[:STEP_SHOWN - 3] + "..." for item in items]
+    if len(kept) > most:
+        kept = kept[:most] + [f"... and {len(kept) - most} more {what}"]
+    return kept
+
+
+def done(message: str, outcome: Any = None, *, category: str = "done") -> None:
+    """The message shown after a change, with what was done (the outcome's plan) and what it reported (its lines:
+    shown, not folded away)."""
+    flash({"text": message, "plan": _cut(getattr(outcome, "plan", ()), PLAN_SHOWN, "steps"),
+           "lines": _cut(getattr(outcome, "lines", ()), LINES_SHOWN, "lines")}, category)
 
 
 def see_other(endpoint: str, **values: Any) -> Response:
@@ -66,12 +71,13 @@ def see_other(endpoint: str, **values: Any) -> Response:
 
 def create_app(env_factory: Callable[[bool], Env], auth: Authenticator, *, secret_key: bytes | str,
                session_minutes: float = 30, session_max_hours: float = 12, secure_cookies: bool = True,
-               hostname: str | None = None, poll_seconds: float = 5, cluster_status: Callable[[], Any] | None = None,
+               hostname: str | None = None, poll_seconds: float = 5, cluster_host: Callable[[], Any] | None = None,
                clock: Callable[[], float] = time.monotonic) -> Flask:
     """`env_factory(dry_run)` gives the Env each request works in; `auth` checks the admin's user and password
     (at least its delay on a failure); `secret_key` signs the session cookie (random per start of the server);
-    `cluster_status()` reads the cluster's state (service.cluster.status; None or not given: a single node)."""
-    from . import auth_views, confirm, views_status, views_storage, views_target
+    `cluster_host()` gives the host the cluster's service functions (service.cluster, service.cluster_ops) work on:
+    service.cluster.live_host in production; None or not given: a single node that never forms a cluster."""
+    from . import auth_views, confirm, views_cluster, views_status, views_storage, views_target
 
     app = Flask("sanappliance.ui", root_path=os.path.dirname(os.path.abspath(__file__)))
     app.config.update(
@@ -86,7 +92,7 @@ def create_app(env_factory: Callable[[bool], Env], auth: Authenticator, *, secre
     )
     app.extensions["sanappliance"] = UiContext(
         env_factory, auth, security.SessionRegistry(session_minutes * 60, session_max_hours * 3600, clock),
-        hostname or os.uname().nodename, poll_seconds, cluster_status)
+        hostname or os.uname().nodename, poll_seconds, cluster_host)
     app.jinja_env.globals.update(csrf_token=csrf_token, CSRF_FIELD=security.CSRF_FIELD, FormState=FormState)
     app.jinja_env.filters["pair"] = lambda value: (value, value)  # a select's option whose value is its label
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
@@ -100,6 +106,7 @@ def create_app(env_factory: Callable[[bool], Env], auth: Authenticator, *, secre
     app.register_blueprint(views_status.bp)
     app.register_blueprint(views_storage.bp)
     app.register_blueprint(views_target.bp)
+    app.register_blueprint(views_cluster.bp)
     app.register_blueprint(confirm.bp)
     app.add_url_rule("/favicon.ico", "favicon", lambda: Response(status=204))
 

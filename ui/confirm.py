@@ -1,11 +1,13 @@
 """Destructive actions: a page that shows what will change (the dry-run plan of the same service call) and a button
-that does it. The button carries the generation the plan was made for: if anything changed meanwhile, nothing is done
-and the new plan is shown instead."""
+that does it. The button carries the generation the plan was made for (the saved configuration's, or for the
+cluster's actions a digest of the cluster's state): if anything changed meanwhile, nothing is done and the new plan is
+shown instead."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+import re
+from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -15,30 +17,14 @@ from flask.typing import ResponseReturnValue
 from sanappliance.errors import CONFLICT, SanError
 from sanappliance.model.config import Config
 from sanappliance.service import iscsi, storage
-from sanappliance.service.commit import Outcome
-from sanappliance.service.env import Store
+from sanappliance.service.env import Env, Store
 
+from .actions import Action, Guard, Param
 from .app import ctx, done
 from .forms import field_for, number, status_of
+from .views_cluster import CLUSTER_ACTIONS
 
 bp = Blueprint("confirm", __name__)
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    label: str
-    whole: bool = False  # a whole number
-
-
-@dataclass(frozen=True)
-class Action:
-    title: str  # formatted with the parameters
-    params: tuple[Param, ...]
-    run: Callable[..., Outcome]  # run(env, **params)
-    back: Callable[[Mapping[str, Any]], str]  # where to go afterwards (or on cancel)
-    warning: str = ""
-    aliases: Mapping[str, str] = field(default_factory=dict)  # error fields -> parameter names
 
 
 def _storage(_: Mapping[str, Any]) -> str:
@@ -47,36 +33,6 @@ def _storage(_: Mapping[str, Any]) -> str:
 
 def _target(params: Mapping[str, Any]) -> str:
     return url_for("target.page", iqn=params["iqn"])
-
-
-IQN, TAG = Param("iqn", "Target"), Param("tag", "TPG", whole=True)
-TPG_ALIASES = {"target": "iqn", "tpg": "tag"}
-ACTIONS: Mapping[str, Action] = MappingProxyType({
-    "pool-delete": Action("Delete pool {name}", (Param("name", "Pool"),),
-                          lambda env, name: storage.delete_pool(env, name), _storage,
-                          "Its volume group is removed and its disks are released.", {"pool": "name"}),
-    "volume-delete": Action("Delete volume {name}", (Param("name", "Volume"),),
-                            lambda env, name: storage.delete_volume(env, name), _storage,
-                            "The data on the volume is lost.", {"volume": "name"}),
-    "target-delete": Action("Delete target {iqn}", (IQN,), lambda env, iqn: iscsi.delete_target(env, iqn), _storage,
-                            "Initiators logged in to it lose its LUNs at once. The volumes stay.", TPG_ALIASES),
-    "tpg-delete": Action("Delete TPG {tag} of {iqn}", (IQN, TAG),
-                         lambda env, iqn, tag: iscsi.delete_tpg(env, iqn, tag), _target,
-                         "Its portals, LUNs, ACLs and groups go with it. The volumes stay.", TPG_ALIASES),
-    "lun-delete": Action("Delete LUN {lun} of {iqn} TPG {tag}", (IQN, TAG, Param("lun", "LUN", whole=True)),
-                         lambda env, iqn, tag, lun: iscsi.delete_lun(env, iqn, lun, tag), _target,
-                         "Initiators lose this LUN (and every mapping of it). The volume stays.", TPG_ALIASES),
-    "acl-delete": Action("Delete the ACL of {initiator}", (IQN, TAG, Param("initiator", "Initiator")),
-                         lambda env, iqn, tag, initiator: iscsi.delete_acl(env, iqn, initiator, tag), _target,
-                         "The initiator cannot log in to this TPG any more.", TPG_ALIASES),
-    "portal-delete": Action("Delete portal {address}:{port}",
-                            (IQN, TAG, Param("address", "Address"), Param("port", "Port", whole=True)),
-                            lambda env, iqn, tag, address, port: iscsi.delete_portal(env, iqn, address, port, tag),
-                            _target, "Sessions through this portal end.", {**TPG_ALIASES, "portal": "address"}),
-    "group-delete": Action("Delete initiator group {name}", (IQN, TAG, Param("name", "Group")),
-                           lambda env, iqn, tag, name: iscsi.delete_group(env, iqn, name, tag), _target,
-                           "Its initiators cannot log in to this TPG any more.", {**TPG_ALIASES, "group": "name"}),
-})
 
 
 class GuardedStore:
@@ -96,6 +52,47 @@ class GuardedStore:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
+
+
+def _guarded(env: Env, shown: str) -> Env:
+    if not shown.isdigit():
+        raise SanError("not a generation of the configuration", field="generation", value=shown, kind=CONFLICT)
+    return replace(env, store=GuardedStore(env.store, int(shown)))  # type: ignore[arg-type]
+
+
+STORE_GUARD = Guard(lambda env: str(env.store.load().generation), _guarded)
+IQN, TAG = Param("iqn", "Target"), Param("tag", "TPG", whole=True)
+TPG_ALIASES = {"target": "iqn", "tpg": "tag"}
+STORAGE_ACTIONS: dict[str, Action] = {
+    "pool-delete": Action("Delete pool {name}", (Param("name", "Pool"),),
+                          lambda env, name: storage.delete_pool(env, name), _storage, STORE_GUARD,
+                          "Its volume group is removed and its disks are released.", {"pool": "name"}),
+    "volume-delete": Action("Delete volume {name}", (Param("name", "Volume"),),
+                            lambda env, name: storage.delete_volume(env, name), _storage, STORE_GUARD,
+                            "The data on the volume is lost.", {"volume": "name"}),
+    "target-delete": Action("Delete target {iqn}", (IQN,), lambda env, iqn: iscsi.delete_target(env, iqn), _storage,
+                            STORE_GUARD, "Initiators logged in to it lose its LUNs at once. The volumes stay.",
+                            TPG_ALIASES),
+    "tpg-delete": Action("Delete TPG {tag} of {iqn}", (IQN, TAG),
+                         lambda env, iqn, tag: iscsi.delete_tpg(env, iqn, tag), _target, STORE_GUARD,
+                         "Its portals, LUNs, ACLs and groups go with it. The volumes stay.", TPG_ALIASES),
+    "lun-delete": Action("Delete LUN {lun} of {iqn} TPG {tag}", (IQN, TAG, Param("lun", "LUN", whole=True)),
+                         lambda env, iqn, tag, lun: iscsi.delete_lun(env, iqn, lun, tag), _target, STORE_GUARD,
+                         "Initiators lose this LUN (and every mapping of it). The volume stays.", TPG_ALIASES),
+    "acl-delete": Action("Delete the ACL of {initiator}", (IQN, TAG, Param("initiator", "Initiator")),
+                         lambda env, iqn, tag, initiator: iscsi.delete_acl(env, iqn, initiator, tag), _target,
+                         STORE_GUARD, "The initiator cannot log in to this TPG any more.", TPG_ALIASES),
+    "portal-delete": Action("Delete portal {address}:{port}",
+                            (IQN, TAG, Param("address", "Address"), Param("port", "Port", whole=True)),
+                            lambda env, iqn, tag, address, port: iscsi.delete_portal(env, iqn, address, port, tag),
+                            _target, STORE_GUARD, "Sessions through this portal end.",
+                            {**TPG_ALIASES, "portal": "address"}),
+    "group-delete": Action("Delete initiator group {name}", (IQN, TAG, Param("name", "Group")),
+                           lambda env, iqn, tag, name: iscsi.delete_group(env, iqn, name, tag), _target, STORE_GUARD,
+                           "Its initiators cannot log in to this TPG any more.", {**TPG_ALIASES, "group": "name"}),
+}
+ACTIONS: Mapping[str, Action] = MappingProxyType({**STORAGE_ACTIONS, **CLUSTER_ACTIONS})
+GENERATION = re.compile(r"[0-9a-z]{1,64}")
 
 
 def _action(name: str) -> Action:
@@ -122,18 +119,21 @@ def _page(what: str, action: Action, params: dict[str, Any], *, error: SanError 
           notice: str = "") -> ResponseReturnValue:
     """The confirmation page: the plan of a dry run (or why it cannot be done, next to the parameter at fault)."""
     env = ctx().env(dry_run=True)
-    generation = env.store.load().generation
+    generation = action.guard.current(env)
     plan: tuple[str, ...] = ()
+    note = ""
     if error is None:
         try:
-            plan = action.run(env, **params).plan
+            plan = tuple(action.run(env, **params).plan)
+            note = action.note(params) if action.note is not None else ""
         except SanError as exc:
             error = exc
     where = field_for(error, [p.name for p in action.params], action.aliases) if error else ""
     status = status_of(error) if error is not None else (409 if notice else 200)
     return render_template("confirm.html", title=action.title.format(**params), page="", action=action, what=what,
                            params=params, plan=plan, error=error, error_at=where, generation=generation,
-                           notice=notice, back=action.back(params)), status
+                           notice=notice, note=note, warning=action.warning.format(**params),
+                           back=action.back(params)), status
 
 
 @bp.get("/confirm/<what>")
@@ -146,17 +146,15 @@ def preview(what: str) -> ResponseReturnValue:
 def perform(what: str) -> ResponseReturnValue:
     action = _action(what)
     params = _params(action, request.form)
-    try:
-        generation = number(request.form.get("generation", ""), "generation")
-    except SanError:
+    shown = (request.form.get("generation") or "").strip()
+    if not GENERATION.fullmatch(shown):
         abort(400, "Generation missing.")
-    env = ctx().env()
-    env = replace(env, store=GuardedStore(env.store, generation))  # type: ignore[arg-type]
     try:
+        env = action.guard.check(ctx().env(), shown)
         outcome = action.run(env, **params)
     except SanError as exc:
         if exc.field == "generation":
             return _page(what, action, params, notice=exc.message)
         return _page(what, action, params, error=exc)
-    done(action.title.format(**params).replace("Delete", "Deleted", 1) + ".", outcome)
+    done(action.message(params), outcome)
     return redirect(action.back(params), code=303)

@@ -1,4 +1,5 @@
-"""The dashboard (and the JSON it polls to update itself), the iSCSI sessions and the cluster page: read-only."""
+"""The dashboard (and the JSON it polls to update itself) and the iSCSI sessions: read-only (the cluster page is
+views_cluster.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sanappliance.service import status
 from sanappliance.service.env import Env
 from sanappliance.shell import listing
 
+from . import cluster_state
 from .app import ctx
 
 bp = Blueprint("status", __name__)
@@ -43,7 +45,8 @@ def overview(env: Env) -> dict[str, Any]:
     usage, usage_error = _usage(env, config)
     sessions, sessions_error = _sessions(env)
     connected = status.connected_initiators(sessions)
-    cluster = status.cluster_state(ctx().cluster_status, ctx().hostname)
+    view = cluster_state.read()
+    cluster = view.state
     tpgs = [g for t in config.targets for g in t.tpgs]
     pools = []
     for p in config.pools:
@@ -64,6 +67,7 @@ def overview(env: Env) -> dict[str, Any]:
         "nodes": f"{online} of {len(cluster.nodes)} online", "quorum": cluster.quorum, "fencing": cluster.fencing,
         "node_states": ", ".join(f"{n.name} {n.state}" for n in cluster.nodes) or "unknown",
         "maintenance": cluster.maintenance, "failed": len(cluster.failed_actions),
+        "fencing_test": view.fencing_test,
     }
     for p in pools:
         values[f"pool:{p['name']}:free"] = p["free"]
@@ -71,8 +75,10 @@ def overview(env: Env) -> dict[str, Any]:
         values[f"target:{t['iqn']}:connected"] = t["connected"]
         values[f"target:{t['iqn']}:luns"] = t["luns"]
     layout = hashlib.sha256(repr(([p["name"] for p in pools], [t["iqn"] for t in targets],
-                                  cluster.formed, cluster.failed_actions)).encode()).hexdigest()[:16]
+                                  cluster.formed, cluster.failed_actions, bool(view.untested))).encode()
+                            ).hexdigest()[:16]
     return {"values": values, "layout": layout, "pools": pools, "targets": targets, "cluster": cluster,
+            "untested": view.untested,
             "errors": [e for e in (usage_error, sessions_error, cluster.error) if e]}
 
 
@@ -96,10 +102,3 @@ def sessions() -> ResponseReturnValue:
     rows = [{"session": s, "access": status.access_of(config, s)} for s in found or ()]
     return render_template("sessions.html", title="Sessions", page="sessions", available=found is not None,
                            rows=rows, error=error, targets=len(config.targets))
-
-
-@bp.get("/cluster")
-def cluster() -> ResponseReturnValue:
-    return render_template("cluster.html", title="Cluster", page="cluster",
-                           cluster=status.cluster_state(ctx().cluster_status, ctx().hostname),
-                           form_cluster=status.FORM_CLUSTER)

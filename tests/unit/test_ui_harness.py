@@ -88,13 +88,13 @@ class Ui:
 
 
 def make_ui(*, system: FakeSystem | None = None, auth: Authenticator | None = None, session_minutes: float = 30,
-            session_max_hours: float = 12, cluster_status=None, login: bool = True) -> Ui:
+            session_max_hours: float = 12, cluster_host=None, login: bool = True) -> Ui:
     store, system = MemoryStore(), system or FakeSystem()
     system.disks = lambda config: [FakeDisk(DISK1), FakeDisk(DISK2)]
     clock = Clock()
     app = create_app(lambda dry: Env(store, system, dry), auth or quick_auth(), secret_key=b"k" * 32,
                      session_minutes=session_minutes, session_max_hours=session_max_hours, hostname="node1",
-                     cluster_status=cluster_status, clock=clock)
+                     cluster_host=None if cluster_host is None else lambda: cluster_host, clock=clock)
     app.testing = True
     ui = Ui(app, app.test_client(), store, system, clock)
     if login:
@@ -118,7 +118,7 @@ def snapshot(ui: Ui) -> tuple:
 
 def route_urls(app: Flask) -> list[tuple[str, str, str]]:
     """(method, url, endpoint) of every route but the public ones, with sample values for its arguments."""
-    sample = {"iqn": T, "tag": 1, "name": "v1", "what": "volume-delete"}
+    sample = {"iqn": T, "tag": 1, "name": "v1", "what": "volume-delete", "node": "node2", "resource": "san-ip-p1"}
     found = []
     with app.test_request_context():
         from flask import url_for
@@ -146,11 +146,12 @@ def anonymous() -> Ui:
 
 def test_every_route_is_listed():
     endpoints = {e for _, _, e in route_urls(make_ui(login=False).app)}
-    assert {"status.dashboard", "status.summary", "status.sessions", "status.cluster", "storage.page",
+    assert {"status.dashboard", "status.summary", "status.sessions", "cluster.page", "storage.page",
             "storage.create_pool", "storage.create_volume", "storage.resize_volume", "storage.create_target",
             "target.page", "target.create_lun", "target.create_acl", "target.set_acl_auth", "target.create_portal",
             "target.create_group", "target.create_tpg", "confirm.preview", "confirm.perform",
-            "auth.logout"} <= endpoints
+            "cluster.online", "cluster.start", "cluster.clear", "cluster.cleanup_resource", "cluster.cleanup",
+            "cluster.fencing_test", "auth.logout"} <= endpoints
 
 
 # --- login required -----------------------------------------------------------------------------------------------

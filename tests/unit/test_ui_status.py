@@ -10,13 +10,14 @@ from types import SimpleNamespace
 import pytest
 
 from sanappliance.apply.tls import make_self_signed
-from sanappliance.errors import SanError
+from sanappliance.cluster import edits
 from sanappliance.model.apiconfig import ApiConfig, hash_password
-from sanappliance.service import iscsi, status, storage
+from sanappliance.service import cluster, iscsi, status, storage
 from sanappliance.service.env import Env
 from sanappliance.ui import __main__ as cli
 
 from .fakes import FakeSystem, MemoryStore
+from .test_ui_clusterhost import MemoryCluster
 from .test_ui_harness import DISK1, I1, I2, PASSWORD, SECRETS, USER, T, Ui, make_ui
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,55 +124,46 @@ def test_cluster_page_of_a_single_node():
 
 # --- in a cluster -------------------------------------------------------------------------------------------------
 
-def cluster_status(**changes):
-    """What service.cluster.status reports (its ClusterStatus), as plain attributes."""
-    node = SimpleNamespace
-    found = SimpleNamespace(
-        dc="node1", quorate=True,
-        nodes=(node(name="node1", state="online", is_dc=True), node(name="node2", state="standby", is_dc=False)),
-        resources=(SimpleNamespace(id="fence-sbd", agent="stonith:fence_sbd", role="Started", nodes=("node1",),
-                                   failed=False),
-                   SimpleNamespace(id="drbd-p1", agent="ocf:linbit:drbd", role="Promoted", nodes=("node1",),
-                                   failed=True)),
-        failures=(SimpleNamespace(resource="drbd-p1", node="node2", task="monitor", status="error", fail_count=3),),
-        fencing=("node2 reboot by node1: success",))
-    for key, value in changes.items():
-        setattr(found, key, value)
-    return found
-
-
 def test_dashboard_and_cluster_page_in_a_cluster():
-    ui = make_ui(cluster_status=lambda: cluster_status())
+    host = MemoryCluster(tested=True)
+    host.cib = edits.apply(host.cib, edits.standby("node2", True))
+    ui = make_ui(cluster_host=host)
     page = text(ui, "/")
     assert "no cluster formed" not in page
     for fragment in ('data-key="nodes">1 of 2 online', "node1 online, node2 standby", 'data-key="quorum">quorate',
-                     "fence-sbd started on node1", 'data-key="failed">1<', "monitor of drbd-p1 on node2: error"):
+                     "fence-sbd started on node1", 'data-key="failed">1<', "monitor of san-ip-p1 on node2: error",
+                     'data-key="fencing_test">passed on every node<'):
         assert fragment in page, fragment
+    assert "fencing-untested" not in page
     page = text(ui, "/cluster")
-    for fragment in ("node1", "DC", "standby", "drbd-p1", "ocf:linbit:drbd", "Promoted", "failed",
+    for fragment in ("node1", "DC", "standby", "san-ip-p1", "ocf:heartbeat:IPaddr2", "Started", "failed",
                      "node2 reboot by node1: success", "(fail count 3)"):
         assert fragment in page, fragment
 
 
 def test_a_cluster_without_quorum_or_fence_device_says_so():
-    ui = make_ui(cluster_status=lambda: cluster_status(quorate=False, resources=()))
+    host = MemoryCluster()
+    host.online["node2"], host.quorate = False, False
+    host.cib = edits.apply(host.cib, lambda config: config.find("resources").clear())
+    ui = make_ui(cluster_host=host)
     values = ui.get("/api/summary").json["values"]
     assert values["quorum"] == "NO QUORUM" and values["fencing"] == "NO FENCE DEVICE"
 
 
 def test_a_cluster_whose_state_cannot_be_read():
-    def broken():
-        raise SanError("crm_mon did not answer", field="crm_mon")
-
-    ui = make_ui(cluster_status=broken)
+    host = MemoryCluster()
+    host.broken = True
+    ui = make_ui(cluster_host=host)
     assert "the cluster&#39;s state cannot be read: crm_mon: crm_mon did not answer" in text(ui, "/cluster")
     summary = ui.get("/api/summary").json
     assert summary["values"]["quorum"] == "unknown" and summary["errors"]
+    assert summary["values"]["fencing_test"] == "unknown"
 
 
-def test_no_cluster_reported_by_the_reader_is_a_single_node():
-    ui = make_ui(cluster_status=lambda: None)
+def test_no_cluster_reported_by_the_host_is_a_single_node():
+    ui = make_ui(cluster_host=MemoryCluster(formed=False))
     assert "No cluster formed" in text(ui, "/cluster")
+    assert ui.get("/api/summary").json["values"]["fencing_test"] == "not applicable (single node)"
 
 
 # --- serve --------------------------------------------------------------------------------------------------------
@@ -220,7 +212,7 @@ def test_serve_uses_the_admin_account_and_the_api_certificate(tmp_path, monkeypa
     app = made["app"]
     assert app.config["SESSION_COOKIE_SECURE"] and len(app.config["SECRET_KEY"]) == 32
     context = app.extensions["sanappliance"]
-    assert context.auth.user == USER and context.cluster_status is not None
+    assert context.auth.user == USER and context.cluster_host is cluster.live_host
 
 
 # --- packaging ----------------------------------------------------------------------------------------------------
