@@ -106,5 +106,13 @@ def render_files(pools: tuple[Pool, ...]) -> dict[str, str]:
     return files
 
 
-__all__ = ["DRBD_D", "GLOBAL_COMMON", "render_files", "render_global_common", "render_resource", "resource_name",
-           "resource_path"]
+def obsolete_files(existing: list[str], pools: tuple[Pool, ...]) -> list[str]:
+    """The appliance's resource files in /etc/drbd.d (san-*.res) that no replicated pool renders any more: the
+    apply layer removes them after `drbdadm down` of their resource."""
+    wanted = set(render_files(pools))
+    return sorted(path for path in existing if path.startswith(f"{DRBD_D}/san-") and path.endswith(".res")
+                  and path not in wanted)
+
+
+__all__ = ["DRBD_D", "GLOBAL_COMMON", "obsolete_files", "render_files", "render_global_common", "render_resource",
+           "resource_name", "resource_path"]

@@ -73,6 +73,12 @@ def test_global_common_and_the_file_set():
     assert render.resource_path("p1") == "/etc/drbd.d/san-p1.res" and render.resource_name("p1") == "san-p1"
 
 
+def test_obsolete_resource_files():
+    existing = ["/etc/drbd.d/global_common.conf", "/etc/drbd.d/san-p1.res", "/etc/drbd.d/san-old.res",
+                "/etc/drbd.d/admin.res"]
+    assert render.obsolete_files(existing, config().pools) == ["/etc/drbd.d/san-old.res"]
+
+
 def test_a_local_pool_has_no_resource_file():
     with pytest.raises(SanError) as err:
         render.render_resource(Pool("local", (LOCAL,)))
