@@ -4,12 +4,12 @@ parameters to one service command and from its result to targetd's field names. 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sanappliance import __version__
 from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
-from sanappliance.service import access_groups, cluster, exports, iscsi, volumes
+from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, volumes
 from sanappliance.service.env import Env
 from sanappliance.service.space import ExportSpace, api_tpg
 
@@ -20,6 +20,7 @@ from .rpc import REQUIRED, Param
 class Context:
     env: Env
     space: ExportSpace
+    cluster_host: Callable[[], Any] = cluster.live_host  # the host the cluster's service functions work on
 
 
 @dataclass(frozen=True)
@@ -214,11 +215,77 @@ def _auth_params(*names: str) -> tuple[Param, ...]:
 
 
 def san_cluster_info(ctx: Context) -> dict[str, Any]:
-    return cluster.info(cluster.live_host())
+    return cluster.info(ctx.cluster_host())
 
 
 def san_cluster_join(ctx: Context, name: str, addresses: list[str], sbd_uuid: str) -> dict[str, Any]:
-    return cluster.accept_join(cluster.live_host(), name, addresses, sbd_uuid)
+    return cluster.accept_join(ctx.cluster_host(), name, addresses, sbd_uuid)
+
+
+# --- the cluster's daily operations (service.cluster_ops): each checked first; dry_run returns the plan only ------
+
+def _env(ctx: Context, dry_run: bool) -> Env:
+    return replace(ctx.env, dry_run=True) if dry_run else ctx.env
+
+
+def _op(result: cluster_ops.OpResult) -> dict[str, Any]:
+    return {"plan": list(result.plan), "dry_run": result.dry_run, "lines": list(result.lines)}
+
+
+def san_cluster_status(ctx: Context) -> dict[str, Any]:
+    host = ctx.cluster_host()
+    found = cluster.status(host)
+    if found is None:
+        return {"formed": False, "dc": "", "quorate": False, "nodes": [], "resources": [], "failures": [],
+                "fencing_history": [], "fencing_untested": []}
+    return {"formed": True, "dc": found.dc, "quorate": found.quorate,
+            "nodes": [{"name": n.name, "state": n.state, "online": n.online, "standby": n.standby,
+                       "maintenance": n.maintenance, "unclean": n.unclean, "dc": n.is_dc} for n in found.nodes],
+            "resources": [{"id": r.id, "agent": r.agent, "role": r.role, "nodes": list(r.nodes), "failed": r.failed}
+                          for r in found.resources],
+            "failures": [{"resource": f.resource, "node": f.node, "task": f.task, "status": f.status,
+                          "fail_count": f.fail_count} for f in found.failures],
+            "fencing_history": list(found.fencing), "fencing_untested": cluster_ops.untested_nodes(host)}
+
+
+def san_cluster_standby(ctx: Context, node: str, standby: bool, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.standby(_env(ctx, dry_run), ctx.cluster_host(), node, standby))
+
+
+def san_cluster_maintenance(ctx: Context, enabled: bool, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.maintenance(_env(ctx, dry_run), ctx.cluster_host(), enabled))
+
+
+def san_cluster_resource_start(ctx: Context, resource: str, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.set_running(_env(ctx, dry_run), ctx.cluster_host(), resource, True))
+
+
+def san_cluster_resource_stop(ctx: Context, resource: str, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.set_running(_env(ctx, dry_run), ctx.cluster_host(), resource, False))
+
+
+def san_cluster_resource_move(ctx: Context, resource: str, node: str, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.move(_env(ctx, dry_run), ctx.cluster_host(), resource, node))
+
+
+def san_cluster_resource_clear(ctx: Context, resource: str, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.clear(_env(ctx, dry_run), ctx.cluster_host(), resource))
+
+
+def san_cluster_resource_cleanup(ctx: Context, resource: str | None, node: str | None,
+                                 dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.cleanup(_env(ctx, dry_run), ctx.cluster_host(), resource or None, node or None))
+
+
+def san_cluster_fence(ctx: Context, node: str, action: str, dry_run: bool) -> dict[str, Any]:
+    return _op(cluster_ops.fence(_env(ctx, dry_run), ctx.cluster_host(), node, action))
+
+
+def san_cluster_fencing_test(ctx: Context, dry_run: bool) -> dict[str, Any]:
+    result = cluster_ops.fencing_test(_env(ctx, dry_run), ctx.cluster_host())
+    return {"passed": result.passed and not result.dry_run, "dry_run": result.dry_run, "plan": list(result.plan),
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in result.checks],
+            "lines": list(result.lines)}
 
 
 # Reachable only with the join secret (user cluster.JOIN_USER), and only these.
@@ -229,6 +296,7 @@ JOIN_METHODS: dict[str, Method] = {
 }
 
 TYPE = _s("init_type", exports.INIT_TYPE)
+DRY_RUN = Param("dry_run", "bool", False)
 TARGET_PORTAL = (_s("iqn"), _s("address"), _i("port", 3260), _i("tag", 1))
 
 METHODS: dict[str, Method] = {
@@ -265,4 +333,15 @@ METHODS: dict[str, Method] = {
         "userid", "password", "mutual_userid", "mutual_password"), secret=True),
     "san_access_group_set_auth": Method(san_access_group_set_auth, (_s("ag_name"),) + _auth_params(
         "in_user", "in_pass", "out_user", "out_pass"), secret=True),
+    "san_cluster_status": Method(san_cluster_status),
+    "san_cluster_standby": Method(san_cluster_standby, (_s("node"), Param("standby", "bool", True), DRY_RUN)),
+    "san_cluster_maintenance": Method(san_cluster_maintenance, (Param("enabled", "bool"), DRY_RUN)),
+    "san_cluster_resource_start": Method(san_cluster_resource_start, (_s("resource"), DRY_RUN)),
+    "san_cluster_resource_stop": Method(san_cluster_resource_stop, (_s("resource"), DRY_RUN)),
+    "san_cluster_resource_move": Method(san_cluster_resource_move, (_s("resource"), _s("node"), DRY_RUN)),
+    "san_cluster_resource_clear": Method(san_cluster_resource_clear, (_s("resource"), DRY_RUN)),
+    "san_cluster_resource_cleanup": Method(san_cluster_resource_cleanup, (
+        _s("resource", None, nullable=True), _s("node", None, nullable=True), DRY_RUN)),
+    "san_cluster_fence": Method(san_cluster_fence, (_s("node"), _s("action", "reboot"), DRY_RUN)),
+    "san_cluster_fencing_test": Method(san_cluster_fencing_test, (DRY_RUN,)),
 }

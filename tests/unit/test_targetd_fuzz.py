@@ -20,6 +20,7 @@ from sanappliance.targetd.methods import METHODS, Context
 
 from .fakes import FakeSystem, MemoryStore
 from .targetd_client import PASSWORD, SPACE, USER
+from .test_ui_clusterhost import MemoryCluster
 
 I1, I2 = "iqn.1994-05.com.redhat:client1", "iqn.1994-05.com.redhat:client2"
 WORDS = ["p1", "p2", "v1", "v2", "ag1", I1, I2, "iscsi", SPACE.target, "0.0.0.0", "login_timeout", "", "a b"]
@@ -78,7 +79,8 @@ def world():
 def _client(world):
     config, system, auth, header = world
     env = Env(MemoryStore(config), replace(system, reads=[], copies=[]))
-    return env, create_app(Context(env, SPACE), auth).test_client(), header
+    host = MemoryCluster()  # the cluster methods too, never the live host
+    return env, create_app(Context(env, SPACE, cluster_host=lambda: host), auth).test_client(), header
 
 
 def _check(env, before, status, body):

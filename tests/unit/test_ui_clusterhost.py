@@ -82,6 +82,9 @@ class MemoryCluster:
     def sbd_message(self, spec, node: str, message: str) -> None:
         self.sent.append((node, message))
 
+    def sbd_uuid(self, spec) -> str:
+        return "0b5e7a1c-sbd-header"
+
     def sbd_slots(self, spec) -> dict[str, dict[str, str]]:
         return {d: {n.name: "clear" for n in spec.nodes} for d in spec.sbd.devices}
 
