@@ -125,6 +125,11 @@ def _replicated(config: Config, facts: Facts, owners: dict[str, str], p: Problem
                 p.add(f"disk already backs pool {backing[(node, disk)]} on {node}", where, disk)
             backing.setdefault((node, disk), pool.name)
         replication_ips |= {n.address for n in pool.replication.nodes} if pool.replication else set()
+    _floating(config, replication_ips, p)
+    _moving_targets(config, {pool.name: pool for pool in pools}, p)
+
+
+def _floating(config: Config, replication_ips: set[str], p: Problems) -> None:
     floating: list[str] = []
     for pool in config.pools:
         for i, fip in enumerate(pool.floating_ips):
@@ -150,7 +155,10 @@ def _replicated(config: Config, facts: Facts, owners: dict[str, str], p: Problem
                 check_ifname(fip.link, f"{at}.link", p)
     for ip in duplicates(floating):
         p.add("the floating address is used twice", "pools.floating_ips", ip)
-    by_name = {pool.name: pool for pool in pools}
+
+
+def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> None:
+    """A target on a replicated pool's volumes moves with it: all its LUNs there, its portals the pool's."""
     for target in config.targets:
         served = replication.pools_of_target(config, target)
         moving = [name for name in served if name in by_name]

@@ -244,6 +244,10 @@ def test_the_whole_chain_runs_on_the_promoted_node_and_fails_over(image_root):
     promote = transcript.index(f"san-p1-drbd     promote on {survivor}")
     assert promote < transcript.index(f"san-p1-vg       start on {survivor}"), transcript  # after promote
 
+    transcript, _, roles = run_simulation(image_root, xml, "--node-up", first)  # back, resynced: no failback
+    assert all(nodes == [survivor] for nodes in chain_nodes(roles, cfg, "p1").values()), transcript
+    assert roles["san-p1-drbd"]["Unpromoted"] == [first]
+
 
 def test_node1_failed_puts_everything_on_node2(image_root):
     """With node1 the preferred primary (a higher promotion score), the chain runs there; node1 fails: node2."""
