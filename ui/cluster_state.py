@@ -17,7 +17,7 @@ from .actions import Guard
 from .app import ctx
 
 NO_CLUSTER = "this node is in no cluster (`sanctl /cluster init` forms one)"
-NOT_REPORTED = "unknown (the status reader does not report it)"
+NOT_REPORTED = "unknown (not reported)"
 SINGLE = "single"  # the generation of a node in no cluster
 
 

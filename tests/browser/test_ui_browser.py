@@ -24,6 +24,7 @@ from sanappliance.targetd.server import make
 from sanappliance.ui.app import create_app
 
 from ..unit.fakes import FakeSystem, MemoryStore
+from ..unit.test_ui_clusterhost import MemoryCluster
 
 pytestmark = pytest.mark.browser
 
@@ -48,17 +49,19 @@ class FakeDisk:
 
 
 class Site:
-    def __init__(self, tmp: Path) -> None:
-        self.store, self.system = MemoryStore(), FakeSystem()
+    def __init__(self, tmp: Path, cluster: MemoryCluster | None = None) -> None:
+        self.store, self.system, self.cluster = MemoryStore(), FakeSystem(), cluster
         self.system.disks = lambda config: [FakeDisk(DISK1), FakeDisk(DISK2)]
         cert, key = tmp / "ui.crt", tmp / "ui.key"
         make_self_signed(cert, key, "localhost")
         app = create_app(self.env_factory, Authenticator(USER, hash_password(PASSWORD)),  # the real 1 s delay
-                         secret_key=b"s" * 32, hostname="node1", poll_seconds=1)
+                         secret_key=b"s" * 32, hostname="node1", poll_seconds=1,
+                         cluster_host=None if cluster is None else lambda: cluster)
         self.server = make(app, "127.0.0.1", 0, (cert, key))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
-        self.base = f"https://127.0.0.1:{self.server.port}"
+        # cookies do not tell ports apart: the cluster's site is reached by another name, so each keeps its login
+        self.base = f"https://{'localhost' if cluster is not None else '127.0.0.1'}:{self.server.port}"
 
     def env_factory(self, dry_run: bool) -> Env:
         return Env(self.store, self.system, dry_run)
@@ -71,6 +74,13 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[Site]:
     served = Site(tmp_path_factory.mktemp("ui-tls"))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_site(tmp_path_factory) -> Iterator[Site]:
+    served = Site(tmp_path_factory.mktemp("ui-cluster-tls"), MemoryCluster())
     yield served
     served.stop()
 
@@ -189,7 +199,7 @@ def page(browser, site) -> Page:
     return Page(browser, site)
 
 
-def log_in(page: Page, password: str) -> None:
+def log_in(page: Page, password: str = PASSWORD) -> None:
     page.open("/login")
     page.type("#login-user", USER)
     page.type("#login-password", password)
@@ -332,6 +342,60 @@ def test_dashboard_updates_itself(page, site):
     page.wait(lambda: page.find("[data-reload]").is_displayed(), "the offer to reload (a target row came)")
     assert "updates itself" in page.text().lower() and "last update at" in page.text()
     page.shot("dashboard-updated")
+    assert page.problems() == []
+
+
+def test_cluster_page_actions(browser, cluster_site):
+    page = Page(browser, cluster_site)
+    host = cluster_site.cluster
+    log_in(page)
+    assert "Fencing is not proven on node1, node2" in page.text()
+    assert page.find("[data-key=fencing_test]").text.startswith("NOT proven on node1, node2")
+    page.shot("dashboard-cluster-untested")
+    page.click("nav a[href='/cluster']")
+    body = page.text()
+    for fragment in ("node1", "node2", "this node", "DC", "fence-sbd", "san-ip-p1", "monitor of san-ip-p1 on node2",
+                     "node2 reboot by node1: success", "Fencing is not proven on node1, node2"):
+        assert fragment in body, fragment
+    assert page.all("a[href='/confirm/node-fence?node=node1']") == []  # the node serving the page
+    page.shot("cluster-untested")
+
+    page.submit("#fencing-test")
+    assert page.path == "/cluster#fencing" and "Fencing self-test passed" in page.text()
+    assert "PASS sbd on node2 answers" in page.text() and "Fencing is not proven" not in page.text()
+    page.shot("cluster-fencing-test")
+
+    page.click("a[href='/confirm/node-standby?node=node2']")
+    assert page.find("h1").text == "Put node node2 in standby?"
+    assert "set node node2 standby (node attribute standby)" in page.find("#plan").text
+    page.shot("confirm-standby")
+    page.click("#confirm-button")
+    assert page.path == "/cluster" and "Node node2 is in standby." in page.text()
+    assert page.find("#node-node2").text.split()[1] == "standby"
+    page.submit("#online-node2")
+    assert "Node node2 is online" in page.text()
+
+    page.choose("#move-san-target-p1-node", "node2")
+    page.submit("#move-san-target-p1")
+    assert "prefer node2 for san-target-p1" in page.find("#plan").text
+    page.shot("confirm-move")
+    page.click("#confirm-button")
+    assert "Resource san-target-p1 moves to node2" in page.text()
+    assert "node2" in page.find("#resource-san-target-p1").text
+
+    page.submit("#clear-san-ip-p1")  # nothing to clear: refused next to the row, nothing changed
+    assert "no move or ban is in place" in page.find("#clear-san-ip-p1-resource-error").text
+    page.open("/cluster")
+    page.click("a[href='/confirm/node-fence?node=node2']")
+    assert "fence node node2 (reboot) through fence-sbd" in page.find("#plan").text
+    page.shot("confirm-fence")
+    page.click("#confirm-button")
+    assert "Node node2 fenced." in page.text() and host.fenced == [("node2", "reboot")]
+    page.submit("#cleanup-san-ip-p1")
+    assert "Cleaned up san-ip-p1 on all nodes" in page.text()
+    page.shot("cluster")
+    page.click("nav a[href='/']")
+    page.shot("dashboard-cluster")
     assert page.problems() == []
 
 

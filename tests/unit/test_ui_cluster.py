@@ -62,7 +62,7 @@ def test_the_page_offers_each_action_where_it_applies():
     for form in ("move-san-ip-p1", "clear-san-ip-p1", "cleanup-san-ip-p1", "cleanup", "fencing-test"):
         assert f'id="{form}"' in page, form
     assert 'href="/confirm/maintenance-on"' in page and 'href="/confirm/maintenance-off"' in page
-    assert "unknown (the status reader does not report it)" in page
+    assert "unknown (not reported)" in page
     host.cib = edits.apply(host.cib, edits.standby("node2", True))
     page = page_of(ui.get("/cluster"))
     assert 'action="/cluster/nodes/node2/online"' in page and "node-standby?node=node2" not in page
