@@ -80,18 +80,18 @@ def read() -> ClusterView:
             untested, error = None, str(exc)
     elif state.formed:
         untested = None
-    return ClusterView(state, untested, error, generation_of(found) if not state.error else "unreadable")
+    return ClusterView(state, untested, error, generation_of(found))
 
 
 def _current(env: Env) -> str:
-    return read().generation
+    view = read()
+    if view.state.error:  # no plan is confirmed for a state nobody could see
+        raise SanError(view.state.error, field="cluster")
+    return view.generation
 
 
 def _check(env: Env, shown: str) -> Env:
-    try:
-        now = generation_of(cluster.status(host()))
-    except SanError:
-        now = "unreadable"
+    now = generation_of(cluster.status(host()))  # unreadable: the SanError says why, nothing is done
     if now != shown:
         raise SanError("the cluster changed since this plan was shown (a node or resource changed state): check "
                        "the new plan", field="generation", value=shown, kind=CONFLICT)

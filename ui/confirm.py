@@ -119,11 +119,12 @@ def _page(what: str, action: Action, params: dict[str, Any], *, error: SanError 
           notice: str = "") -> ResponseReturnValue:
     """The confirmation page: the plan of a dry run (or why it cannot be done, next to the parameter at fault)."""
     env = ctx().env(dry_run=True)
-    generation = action.guard.current(env)
+    generation = ""
     plan: tuple[str, ...] = ()
     note = ""
     if error is None:
         try:
+            generation = action.guard.current(env)
             plan = tuple(action.run(env, **params).plan)
             note = action.note(params) if action.note is not None else ""
         except SanError as exc:

@@ -314,3 +314,15 @@ def test_a_failed_fencing_self_test_says_which_check_failed():
     assert 'class="flash failed"' in page and "Fencing self-test FAILED" in page
     assert '<li class="fail">FAIL node node2: not online: it cannot be tested</li>' in page
     assert cluster_ops.untested_nodes(host) == ["node1", "node2"] and host.pushes == 0
+
+
+def test_no_destructive_action_while_the_cluster_state_cannot_be_read():
+    ui, host = cluster_ui()
+    _, generation = confirm(ui, "maintenance-on")
+    host.broken = True
+    response = ui.get("/confirm/maintenance-on")
+    assert response.status_code == 400 and 'id="confirm-button"' not in page_of(response)
+    assert "the cluster&#39;s state cannot be read" in page_of(response)
+    response = ui.post("/confirm/maintenance-on", {"generation": generation})
+    assert response.status_code == 400 and "crm_mon did not answer" in page_of(response)
+    assert host.pushes == 0

@@ -62,6 +62,16 @@ document.addEventListener("DOMContentLoaded", function () {
       invalid.focus({ preventScroll: true });
     }
   }
+  // a long action (the fencing self-test): say it runs, and do not send it twice
+  for (const form of document.querySelectorAll("form[data-busy]")) {
+    form.addEventListener("submit", function () {
+      const button = form.querySelector("button[type=submit]");
+      if (button) {
+        button.textContent = form.dataset.busy;
+        window.setTimeout(function () { button.disabled = true; }, 0);
+      }
+    });
+  }
   const root = document.querySelector("[data-poll]");
   if (root) {
     startPolling(root);
