@@ -7,12 +7,14 @@ gets the page that says how to form one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from sanappliance.cluster import cib
 from sanappliance.errors import SanError
 from sanappliance.service import cluster_ops, status
 from sanappliance.service.env import Env
@@ -97,6 +99,7 @@ CLUSTER_ACTIONS: dict[str, Action] = {
 def _resources(view: ClusterView) -> list[dict[str, Any]]:
     """One row per resource id (a clone's instances are one row: their roles and nodes together)."""
     rows: dict[str, dict[str, Any]] = {}
+    nodes = [n.name for n in view.state.nodes]
     for r in view.state.resources:
         row = rows.setdefault(r.name, {"name": r.name, "agent": r.agent, "roles": [], "nodes": [], "failed": False})
         if r.role and r.role not in row["roles"]:
@@ -107,6 +110,9 @@ def _resources(view: ClusterView) -> list[dict[str, Any]]:
         row["stopped"] = any(role == "Stopped" for role in row["roles"]) or not row["roles"]
         row["running"] = any(role != "Stopped" for role in row["roles"])
         row["move_to"] = next((n.name for n in view.state.nodes if n.name not in row["nodes"]), "")
+        # a storage resource that may run on no node yet: Pacemaker's fencing gate keeps it off untested nodes
+        storage = re.match(cib.STORAGE_PATTERN, row["name"]) is not None
+        row["gated"] = storage and not row["running"] and set(view.untested or ()) >= set(nodes) and bool(nodes)
     return list(rows.values())
 
 

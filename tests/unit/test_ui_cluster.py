@@ -326,3 +326,32 @@ def test_no_destructive_action_while_the_cluster_state_cannot_be_read():
     response = ui.post("/confirm/maintenance-on", {"generation": generation})
     assert response.status_code == 400 and "crm_mon did not answer" in page_of(response)
     assert host.pushes == 0
+
+
+def test_storage_resources_held_off_by_the_fencing_gate_say_so():
+    ui, host = cluster_ui()
+    page = page_of(ui.get("/cluster"))
+    assert page.count("waits for the fencing test</span>") == 2  # san-ip-p1, san-target-p1; not fence-sbd
+    host.mark_tested()
+    assert "waits for the fencing test</span>" not in page_of(ui.get("/cluster"))
+
+
+def test_a_node_that_is_down_can_be_brought_out_of_standby():
+    ui, host = cluster_ui()
+    host.cib = edits.apply(host.cib, edits.standby("node2", True))
+    host.online["node2"] = False
+    page = page_of(ui.get("/cluster"))
+    assert 'action="/cluster/nodes/node2/online"' in page and "node-standby?node=node2" in page
+    ui.post("/cluster/nodes/node2/online")
+    assert node_attr(host, "node2", "standby") is None
+
+
+def test_cluster_pages_have_no_inline_script_or_style():
+    ui, _ = cluster_ui()
+    for url in ["/cluster", "/"] + [f"/confirm/{what}?" + "&".join(f"{k}={v}" for k, v in params.items())
+                                    for what, params in CONFIRMED]:
+        response = ui.get(url)
+        assert response.status_code == 200, url
+        page = page_of(response)
+        assert "<script>" not in page and " style=" not in page and "<style" not in page, url
+        assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
