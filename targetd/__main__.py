@@ -33,7 +33,8 @@ def serve(path: Path) -> int:
     from sanappliance.service import cluster
 
     join = JoinGate(lambda secret: cluster.check_join_secret(cluster.live_host(), secret))
-    app = create_app(ctx, Authenticator(config.user, config.password_hash), join=join)
+    peer = JoinGate(lambda secret: cluster.check_peer_secret(cluster.live_host(), secret))
+    app = create_app(ctx, Authenticator(config.user, config.password_hash), join=join, peer=peer)
     tls = (Path(config.ssl_cert), Path(config.ssl_key)) if config.ssl else None
     server = make(app, config.address, config.port, tls)
     scheme = "https" if tls else "http"

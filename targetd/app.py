@@ -14,12 +14,12 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from sanappliance.service.cluster import JOIN_USER
+from sanappliance.service.cluster import JOIN_USER, PEER_USER
 
 from . import rpc
 from .auth import Authenticator, JoinGate, Verdict
 from .dispatch import handle
-from .methods import JOIN_METHODS, METHODS, Context
+from .methods import JOIN_METHODS, METHODS, PEER_METHODS, Context
 
 PATH = "/targetrpc"
 MAX_BODY = 1024 * 1024
@@ -41,8 +41,11 @@ def _too_large(caller: str, max_body: int) -> Response:
     return _plain(413, f"Request Entity Too Large: at most {max_body} bytes")
 
 
-def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY, join: JoinGate | None = None) -> Flask:
+def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY, join: JoinGate | None = None,
+               peer: JoinGate | None = None) -> Flask:
     app = Flask("sanappliance.targetd")
+    gates = {user: (gate, methods) for user, gate, methods in ((JOIN_USER, join, JOIN_METHODS),
+                                                                (PEER_USER, peer, PEER_METHODS)) if gate is not None}
     app.config["MAX_CONTENT_LENGTH"] = max_body + 1  # a chunked body is cut there: one byte more tells it ran over
 
     @app.route(PATH, methods=["POST"], provide_automatic_options=False)
@@ -52,9 +55,11 @@ def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY, j
             return _too_large(caller, max_body)
         credentials = request.authorization
         basic = credentials is not None and credentials.type == "basic"
-        joining = basic and join is not None and credentials.username == JOIN_USER
-        if joining:  # a node joining the cluster: the join secret, and the join methods only
-            verdict = join.check(credentials.password)  # type: ignore[union-attr]
+        # a node joining the cluster (the join secret) or another cluster node (the peer secret): their own
+        # gate and methods only
+        special = gates.get(credentials.username) if basic else None  # type: ignore[union-attr]
+        if special is not None:
+            verdict = special[0].check(credentials.password)  # type: ignore[union-attr]
         else:
             verdict = auth.check(credentials.username if basic else None, credentials.password if basic else None)
         if verdict is Verdict.BUSY:
@@ -66,7 +71,7 @@ def create_app(ctx: Context, auth: Authenticator, *, max_body: int = MAX_BODY, j
         body = request.get_data(cache=False)
         if len(body) > max_body:
             return _too_large(caller, max_body)
-        response = handle(ctx, body, caller, JOIN_METHODS if joining else METHODS)
+        response = handle(ctx, body, caller, special[1] if special is not None else METHODS)
         return Response(status=204) if response is None else _json(response)
 
     @app.errorhandler(HTTPException)

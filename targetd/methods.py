@@ -218,8 +218,12 @@ def san_cluster_info(ctx: Context) -> dict[str, Any]:
     return cluster.info(ctx.cluster_host())
 
 
-def san_cluster_join(ctx: Context, name: str, addresses: list[str], sbd_uuid: str) -> dict[str, Any]:
-    return cluster.accept_join(ctx.cluster_host(), name, addresses, sbd_uuid)
+def san_cluster_join(ctx: Context, name: str, addresses: list[str], sbd_uuid: str, api_pin: str) -> dict[str, Any]:
+    return cluster.accept_join(ctx.cluster_host(), name, addresses, sbd_uuid, api_pin)
+
+
+def san_peer_logs(ctx: Context, since: str, until: str, lines: int) -> str:
+    return cluster.logs(ctx.cluster_host(), "", since, until, lines)
 
 
 # --- the cluster's daily operations (service.cluster_ops): each checked first; dry_run returns the plan only ------
@@ -291,8 +295,14 @@ def san_cluster_fencing_test(ctx: Context, dry_run: bool) -> dict[str, Any]:
 # Reachable only with the join secret (user cluster.JOIN_USER), and only these.
 JOIN_METHODS: dict[str, Method] = {
     "san_cluster_info": Method(san_cluster_info),
-    "san_cluster_join": Method(san_cluster_join, (_s("name"), Param("addresses", "strlist"), _s("sbd_uuid")),
-                               secret=True),
+    "san_cluster_join": Method(san_cluster_join, (_s("name"), Param("addresses", "strlist"), _s("sbd_uuid"),
+                                                  _s("api_pin", "")), secret=True),
+}
+
+# Reachable only by another node of the same cluster (user cluster.PEER_USER, the secret derived from the shared
+# corosync authkey), and only these.
+PEER_METHODS: dict[str, Method] = {
+    "san_peer_logs": Method(san_peer_logs, (_s("since", ""), _s("until", ""), _i("lines", 200))),
 }
 
 TYPE = _s("init_type", exports.INIT_TYPE)

@@ -48,7 +48,10 @@ def call(address: str, pinned: str, user: str, password: str, method: str, param
     finally:
         conn.close()
     if response.status == 401:
-        raise SanError("the peer refused the join secret", field="secret")
+        if user == "cluster-join":
+            raise SanError("the peer refused the join secret", field="secret")
+        raise SanError("the peer refused this node's cluster credential (is it in the same cluster?)", field="peer",
+                       value=address)
     if response.status != 200:
         raise SanError(f"the peer's API answered HTTP {response.status}", field="peer", value=address)
     reply = json.loads(data)

@@ -29,6 +29,7 @@ class Node:
     name: str  # the node's hostname (uname -n): corosync and Pacemaker match it
     nodeid: int  # corosync node id, 1-65535 (knet)
     addresses: tuple[str, ...] = ()  # one per link, in link order; "10.0.0.1" or "10.0.0.1/24" (prefix: checks only)
+    api_pin: str = ""  # sha256 of the node's API certificate: other nodes pin it when they call its API
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,9 @@ def next_nodeid(spec: ClusterSpec) -> int:
     return max((n.nodeid for n in spec.nodes), default=0) + 1
 
 
-def with_node(spec: ClusterSpec, name: str, addresses: tuple[str, ...]) -> ClusterSpec:
+def with_node(spec: ClusterSpec, name: str, addresses: tuple[str, ...], api_pin: str = "") -> ClusterSpec:
     """The spec after `join` of a new node (the next free node id); validate the result before using it."""
-    return replace(spec, nodes=(*spec.nodes, Node(name, next_nodeid(spec), tuple(addresses))))
+    return replace(spec, nodes=(*spec.nodes, Node(name, next_nodeid(spec), tuple(addresses), api_pin)))
 
 
 def without_node(spec: ClusterSpec, name: str) -> ClusterSpec:

@@ -88,6 +88,9 @@ def _nodes(spec: ClusterSpec, p: Problems) -> None:
         check_hostname(node.name, f"{where}.name", p)
         if isinstance(node.nodeid, bool) or not isinstance(node.nodeid, int) or not 1 <= node.nodeid <= MAX_NODEID:
             p.add(f"node ids are 1-{MAX_NODEID} (knet)", f"{where}.nodeid", node.nodeid)
+        if node.api_pin and not (len(node.api_pin) == 64 and all(c in "0123456789abcdef" for c in node.api_pin)):
+            p.add("the sha256 of the node's API certificate: 64 lower-case hex digits", f"{where}.api_pin",
+                  node.api_pin)
         if len(node.addresses) != len(spec.links):
             p.add(f"one address per link ({len(spec.links)})", f"{where}.addresses", len(node.addresses))
         for k, text in enumerate(node.addresses):

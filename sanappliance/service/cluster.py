@@ -4,6 +4,9 @@ these (the spec gains a node, its files are rendered again, the authkey is hande
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -59,6 +62,7 @@ def live_host() -> ClusterHost:
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                          r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 JOIN_USER = "cluster-join"  # the API user a joining node authenticates as, with the join secret
+PEER_USER = "cluster-peer"  # another node of the same cluster (peer_secret), for the san_peer_ methods only
 PIN_CHARS = 16  # hex digits of the API certificate's sha256 carried in the join secret
 
 
@@ -77,6 +81,33 @@ def new_join_secret(host: ClusterHost) -> str:
     secret = generate_password()
     host.set_join_hash(hash_password(secret))
     return f"{secret}.{host.api_fingerprint()[:PIN_CHARS]}"
+
+
+def peer_secret(authkey: bytes) -> str:
+    """The password nodes of one cluster use with each other's API (user PEER_USER): derived from the corosync
+    authkey they share (0400, root), so it needs no distribution of its own and changes with the key."""
+    return hmac.new(authkey, b"sanappliance cluster peer v1", hashlib.sha256).hexdigest()
+
+
+def check_peer_secret(host: ClusterHost, secret: str) -> bool:
+    if host.read_spec() is None:
+        return False
+    try:
+        key = host.authkey()
+    except OSError:
+        return False
+    return bool(key) and hmac.compare_digest(peer_secret(key), secret)
+
+
+def call_node(host: ClusterHost, node: str, method: str, params: dict[str, Any]) -> Any:
+    """Call another cluster node's API as PEER_USER, its certificate pinned by the spec."""
+    target = _current(host).node(node)
+    if not target.api_pin or not target.addresses:
+        raise SanError("the cluster spec has no API certificate pin for this node (it joined before pins were "
+                       "kept): run `sanctl /cluster remove` and join it again", field="node", value=node,
+                       kind=INVALID)
+    address = str(ipaddress.ip_interface(target.addresses[0]).ip)
+    return host.call_peer(address, target.api_pin, PEER_USER, peer_secret(host.authkey()), method, params)
 
 
 def check_join_secret(host: ClusterHost, secret: str) -> bool:
@@ -107,7 +138,8 @@ def init(env: Env, host: ClusterHost, name: str, sbd_devices: list[str], address
     """Form a one-node cluster here: corosync (knet, encrypted) on the given link addresses, SBD on the shared
     disks, Pacemaker with the appliance's properties and the fence_sbd device, in one validated CIB push."""
     links = tuple(Link(priority=len(addresses) - i) for i in range(len(addresses))) or (Link(),)
-    spec = ClusterSpec(name, nodes=(Node(host.hostname(), 1, tuple(addresses)),), links=links, profile=profile,
+    spec = ClusterSpec(name, nodes=(Node(host.hostname(), 1, tuple(addresses), host.api_fingerprint()),),
+                       links=links, profile=profile,
                        sbd=SbdSpec(devices=tuple(sbd_devices)))
     current = host.read_spec()
     resume = current is not None and current == spec  # an interrupted init is finished by running it again
@@ -143,7 +175,7 @@ def info(host: ClusterHost) -> dict[str, Any]:
             "sbd_devices": list(current.sbd.devices), "sbd_uuid": host.sbd_uuid(current)}
 
 
-def accept_join(host: ClusterHost, name: str, addresses: list[str], sbd_uuid: str) -> dict[str, Any]:
+def accept_join(host: ClusterHost, name: str, addresses: list[str], sbd_uuid: str, api_pin: str = "") -> dict[str, Any]:
     """On a cluster node, for a node that gave the right join secret: add it to the spec, restart this node's stack
     with the new corosync.conf (two_node cannot be switched on at runtime) and hand back the spec and the authkey
     (over the API's TLS). The joining node pushes the CIB for the new node count once it is in. The secret is used
@@ -156,7 +188,7 @@ def accept_join(host: ClusterHost, name: str, addresses: list[str], sbd_uuid: st
     if sbd_uuid != host.sbd_uuid(current):
         raise SanError("the joining node reads another SBD disk header: the disk is not shared between the nodes",
                        field="sbd.devices[0]", value=current.sbd.devices[0], kind=INVALID)
-    new = with_node(current, name, tuple(addresses))
+    new = with_node(current, name, tuple(addresses), api_pin)
     cluster_validate.check(new)
     host.set_join_hash("")
     host.write_files(new, None)
@@ -207,7 +239,8 @@ def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[st
     if env.dry_run:
         return InitResult(planned, "", plan, True)
     answer = host.call_peer(peer, pin, JOIN_USER, token, "san_cluster_join",
-                            {"name": host.hostname(), "addresses": list(addresses), "sbd_uuid": theirs["sbd_uuid"]})
+                            {"name": host.hostname(), "addresses": list(addresses), "sbd_uuid": theirs["sbd_uuid"],
+                             "api_pin": host.api_fingerprint()})
     new = ClusterSpec.from_dict(answer["spec"])
     host.write_authkey(base64.b64decode(answer["authkey"]))
     host.write_files(new, None)
@@ -302,8 +335,7 @@ def logs(host: ClusterHost, node: str = "", since: str = "", until: str = "", li
     until = cluster_logs.check_time(until, "until") if until else ""
     if node and node != host.hostname():
         current.node(node)
-        raise SanError(f"the logs of {node} are kept on {node}: run `sanctl /cluster logs` there", field="node",
-                       value=node, kind=INVALID)
+        return str(call_node(host, node, "san_peer_logs", {"since": since, "until": until, "lines": count}))
     return host.journal(cluster_logs.journal_argv(since, until, count))
 
 

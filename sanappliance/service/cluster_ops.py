@@ -174,20 +174,22 @@ class FencingTest:
         return tuple(f"{'PASS' if c.ok else 'FAIL'} {c.name}: {c.detail}" for c in self.checks)
 
 
-def _slot_answers(host: OpsHost, spec: ClusterSpec, node: str, wait: float) -> Check:
-    """A test message in the node's SBD slot is read and cleared by that node's sbd (its disk watcher is alive
-    and acting on the disk: a poison pill would be obeyed)."""
-    host.sbd_message(spec, node, "test")
+def _slots_answer(host: OpsHost, spec: ClusterSpec, nodes: list[str], wait: float) -> list[Check]:
+    """A test message in each node's SBD slot is read and cleared by that node's sbd (its disk watcher is alive and
+    acting on the disk: a poison pill would be obeyed). All messages go out first, then every slot is watched."""
+    for node in nodes:
+        host.sbd_message(spec, node, "test")
     deadline = time.monotonic() + wait
+    pending: dict[str, list[str]] = {}
     while True:
         slots = host.sbd_slots(spec)
-        pending = [dev for dev, nodes in slots.items() if nodes.get(node) != "clear"]
-        if not pending:
-            return Check(f"sbd on {node} answers", True, f"test message cleared on {len(slots)} disk(s)")
-        if time.monotonic() > deadline:
-            return Check(f"sbd on {node} answers", False,
-                         f"test message not taken within {wait:.0f} s on {', '.join(pending)}")
+        pending = {node: [dev for dev, found in slots.items() if found.get(node) != "clear"] for node in nodes}
+        if not any(pending.values()) or time.monotonic() > deadline:
+            break
         time.sleep(1)
+    return [Check(f"sbd on {node} answers", not pending[node],
+                  f"test message not taken within {wait:.0f} s on {', '.join(pending[node])}" if pending[node]
+                  else f"test message cleared on {len(slots)} disk(s)") for node in nodes]
 
 
 def fencing_test(env: Env, host: OpsHost) -> FencingTest:
@@ -207,16 +209,17 @@ def fencing_test(env: Env, host: OpsHost) -> FencingTest:
     checks.append(Check("fence device", started, f"{cib.FENCE_ID} " + (f"started on {', '.join(device.nodes)}"
                                                                         if started and device else "not started")))
     online = {n.name for n in state.nodes if n.online}
-    wait = max(10.0, spec.timing().watchdog_timeout * 2.0)
+    reachable = []
     for node in spec.nodes:
         if node.name not in online:
             checks.append(Check(f"node {node.name}", False, "not online: it cannot be tested"))
             continue
+        reachable.append(node.name)
         if node.name != host.hostname():
             devices = host.fence_devices_for(node.name)
             checks.append(Check(f"can fence {node.name}", cib.FENCE_ID in devices,
                                 f"devices able to fence it: {', '.join(devices) or 'none'}"))
-        checks.append(_slot_answers(host, spec, node.name, wait))
+    checks += _slots_answer(host, spec, reachable, max(10.0, spec.timing().watchdog_timeout * 2.0))
     result = FencingTest(tuple(checks))
     if result.passed:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -332,3 +332,21 @@ def test_join_resolves_a_peer_name_and_refuses_one_that_does_not_resolve(env):
             cluster.join(env, node2, peer, secret, ["10.0.0.12"])
         assert err.value.field == "peer" and node2.steps == []
     assert cluster.join(env, node2, "node1.lab", secret, ["10.0.0.12"]).spec.two_node
+
+
+def test_logs_of_another_node_come_from_its_api_with_its_pinned_certificate():
+    from dataclasses import replace
+
+    spec = two_node_spec()
+    spec = replace(spec, nodes=tuple(replace(n, api_pin=f"{i}" * 64) for i, n in enumerate(spec.nodes, 1)))
+    host = RemovingHost(spec)
+    calls = []
+    host.call_peer = lambda *args: calls.append(args) or "node2 log\n"
+    assert cluster.logs(host, "node2", "-1h") == "node2 log\n"
+    (address, pin, user, secret, method, params), = calls
+    assert (address, pin, user, method) == ("10.0.0.2", "2" * 64, cluster.PEER_USER, "san_peer_logs")
+    assert secret == cluster.peer_secret(host.authkey()) and params == {"since": "-1h", "until": "", "lines": 200}
+    assert cluster.check_peer_secret(host, secret) and not cluster.check_peer_secret(host, "x" * 64)
+    unpinned = RemovingHost(two_node_spec())
+    with pytest.raises(SanError, match="no API certificate pin"):
+        cluster.logs(unpinned, "node2")

@@ -199,3 +199,41 @@ def test_the_join_methods_answer_only_the_join_secret_and_it_reaches_nothing_els
     wrong = Client(api.server.port, auth=("cluster-join", "not-the-secret"))
     status, _, _ = wrong.raw(b'{"jsonrpc": "2.0", "id": 1, "method": "san_cluster_info"}')
     assert status == 401
+
+
+class PeerCluster(MemoryCluster):
+    key = b"k" * 256
+
+    def authkey(self) -> bytes:
+        return self.key
+
+    def journal(self, argv):
+        return "node1 log: " + " ".join(a for a in argv if a.startswith(("--since", "--lines"))) + "\n"
+
+
+def test_the_peer_methods_answer_only_another_node_of_the_same_cluster(auth):
+    from sanappliance.service import cluster
+    from sanappliance.targetd.methods import PEER_METHODS
+
+    host = PeerCluster()
+    ctx = Context(Env(MemoryStore(), FakeSystem()), SPACE, cluster_host=lambda: host)
+    peer = JoinGate(lambda secret: cluster.check_peer_secret(host, secret), delay=0.0)
+    server = make(create_app(ctx, auth, peer=peer), "127.0.0.1", 0, None)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        node = Client(server.port, auth=(cluster.PEER_USER, cluster.peer_secret(PeerCluster.key)))
+        assert node.ok("san_peer_logs", since="-1h", lines=5) == "node1 log: --lines --since=-1h\n"
+        assert node.err("san_peer_logs", since="whenever")["data"] == {"field": "since"}
+        for method in CLUSTER_METHODS + ("pool_list", "san_cluster_info"):
+            assert node.err(method)["code"] == -32601, method
+        assert not set(PEER_METHODS) & set(METHODS) and Client(server.port).err("san_peer_logs")["code"] == -32601
+        other = Client(server.port, auth=(cluster.PEER_USER, cluster.peer_secret(b"another cluster's key" * 8)))
+        status, _, _ = other.raw(b'{"jsonrpc": "2.0", "id": 1, "method": "san_peer_logs"}')
+        assert status == 401
+        host.spec = None  # a node in no cluster trusts no peer
+        status, _, _ = node.raw(b'{"jsonrpc": "2.0", "id": 1, "method": "san_peer_logs"}')
+        assert status == 401
+    finally:
+        server.shutdown()
+        thread.join(5)
