@@ -355,3 +355,25 @@ def test_cluster_pages_have_no_inline_script_or_style():
         page = page_of(response)
         assert "<script>" not in page and " style=" not in page and "<style" not in page, url
         assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+
+
+def test_once_the_status_reports_maintenance_mode_only_the_button_that_changes_it_is_offered(monkeypatch):
+    from types import SimpleNamespace
+
+    real = cluster.status
+    mode = {"on": True}
+
+    def with_mode(host):
+        found = real(host)
+        return None if found is None else SimpleNamespace(**found.__dict__, maintenance_mode=mode["on"])
+
+    monkeypatch.setattr(cluster, "status", with_mode)
+    ui, _ = cluster_ui()
+    page = page_of(ui.get("/cluster"))
+    assert 'id="maintenance-state">on<' in page and 'id="maintenance-off"' in page and 'id="maintenance-on"' not in page
+    _, generation = confirm(ui, "maintenance-off")
+    mode["on"] = False  # turned off elsewhere meanwhile: the plan's generation no longer holds
+    assert ui.post("/confirm/maintenance-off", {"generation": generation}).status_code == 409
+    page = page_of(ui.get("/cluster"))
+    assert 'id="maintenance-state">off<' in page and 'id="maintenance-on"' in page
+    assert 'id="maintenance-off"' not in page
