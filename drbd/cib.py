@@ -9,7 +9,8 @@ For pool P (DRBD resource and VG san-P), every id starts with `san-` (a location
       primitive san-P-vg             ocf:heartbeat:LVM-activate vgname=san-P vg_access_mode=system_id
       primitive san-P-block-IP       ocf:heartbeat:portblock action=block    (per floating address, Pool.portblock)
       primitive san-P-ip-IP          ocf:heartbeat:IPaddr2 ip cidr_netmask [nic]  (per floating address)
-      primitive san-P-target-IQN     ocf:sanappliance:target iqn pool      (per target on the pool's volumes)
+      primitive san-P-target-IQN     ocf:sanappliance:target iqn pool config  (per target on the pool's volumes;
+                                     config: lio.clustered.config_param, reloadable)
       primitive san-P-unblock-IP     ocf:heartbeat:portblock action=unblock  (per floating address, Pool.portblock)
     rsc_colocation san-P-with-drbd-promoted   san-P with the Promoted role of san-P-drbd-clone, INFINITY
     rsc_order san-P-after-drbd-promote        promote san-P-drbd-clone, then start san-P (Mandatory)
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from sanappliance.cluster.cib import _nvset, _replace, _section, merge_cib, parse_cib
 from sanappliance.cluster.model import ClusterSpec
 from sanappliance.errors import CONFLICT, SanError
+from sanappliance.lio.clustered import config_param
 from sanappliance.model.config import Config, Pool
 from sanappliance.model.replication import targets_of_pool
 
@@ -45,7 +47,8 @@ DRBD_OPS = (("start", "0s", "240s", ""), ("promote", "0s", "90s", ""), ("demote"
 VG_OPS = (("start", "0s", "90s", ""), ("stop", "0s", "90s", ""), ("monitor", "30s", "90s", ""))
 IP_OPS = (("monitor", "10s", "20s", ""),)
 PORTBLOCK_OPS = (("monitor", "10s", "10s", ""),)
-TARGET_OPS = (("start", "0s", "120s", ""), ("stop", "0s", "120s", ""), ("monitor", "20s", "30s", ""))
+TARGET_OPS = (("start", "0s", "120s", ""), ("stop", "0s", "120s", ""), ("monitor", "20s", "30s", ""),
+              ("reload-agent", "0s", "120s", ""))
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -142,7 +145,8 @@ def pool_group(config: Config, pool: Pool) -> ET.Element:
             raise SanError(f"two targets of pool {pool.name} map to one cluster resource id ({seen[ident]})",
                            field=f"targets[{target.iqn}].iqn", value=target.iqn, kind=CONFLICT)
         seen[ident] = target.iqn
-        group.append(_primitive(ident, TARGET_AGENT, [("iqn", target.iqn), ("pool", pool.name)], TARGET_OPS))
+        params = [("iqn", target.iqn), ("pool", pool.name), ("config", config_param(config, target.iqn))]
+        group.append(_primitive(ident, TARGET_AGENT, params, TARGET_OPS))
     if pool.portblock:
         for ip in ips:
             group.append(_portblock(ids.unblock(ip), ip, "unblock"))

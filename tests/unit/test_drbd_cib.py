@@ -11,6 +11,7 @@ import pytest
 from sanappliance.cluster import cib as ccib
 from sanappliance.drbd import cib
 from sanappliance.errors import SanError
+from sanappliance.lio.clustered import config_param
 from sanappliance.model.config import Config, Lun, Target, Tpg
 from tests.unit.cluster_samples import two_nodes
 from tests.unit.drbd_samples import IQN, config, replicated_pool, two_pools
@@ -47,7 +48,7 @@ def test_the_group_runs_vg_ips_and_targets_in_order():
     assert nv(ip1) == {"ip": "10.0.3.100", "cidr_netmask": "24", "nic": "eth2"}
     assert nv(ip2) == {"ip": "10.0.4.100", "cidr_netmask": "24"}
     assert (target.get("provider"), target.get("type")) == ("sanappliance", "target")
-    assert nv(target) == {"iqn": IQN, "pool": "p1"}
+    assert nv(target) == {"iqn": IQN, "pool": "p1", "config": config_param(config(), IQN)}
     assert all(p.get("id").startswith("san-") for p in group.iter("primitive"))
 
 
