@@ -27,7 +27,8 @@ from .forms import FormState
 MAX_BODY = 64 * 1024
 PLAN_SHOWN = 12  # steps of a plan kept in the message after a change: it travels in the session cookie (< 4 KiB)
 STEP_SHOWN = 200  # characters of each
-LINES_SHOWN = 24  # lines an operation reported (the fencing self-test's checks), shown with the message
+LINES_SHOWN = 16  # lines an operation reported (the fencing self-test's checks, cleanup's output) shown with it
+LINES_CHARS = 800  # characters of those lines at most: with the plan they must fit in the cookie
 PUBLIC = frozenset({"static", "auth.login", "favicon"})
 PASSIVE = frozenset({"status.summary"})  # background polls: they do not keep an idle session alive
 
@@ -51,10 +52,19 @@ def ctx() -> UiContext:
     return current_app.extensions["sanappliance"]  # type: ignore[no-any-return]
 
 
-def _cut(items: Any, most: int, what: str) -> list[str]:
-    kept = [item if len(item) <= STEP_SHOWN else item[:STEP_SHOWN - 3] + "..." for item in items]
-    if len(kept) > most:
-        kept = kept[:most] + [f"... and {len(kept) - most} more {what}"]
+def _cut(items: Any, most: int, what: str, chars: int = PLAN_SHOWN * STEP_SHOWN) -> list[str]:
+    """At most `most` items and `chars` characters of them, each cut at STEP_SHOWN, and how many were left."""
+    items = list(items)
+    kept: list[str] = []
+    size = 0
+    for item in items:
+        item = item if len(item) <= STEP_SHOWN else item[:STEP_SHOWN - 3] + "..."
+        if len(kept) == most or size + len(item) > chars:
+            break
+        kept.append(item)
+        size += len(item)
+    if len(kept) < len(items):
+        kept.append(f"... and {len(items) - len(kept)} more {what}")
     return kept
 
 
@@ -62,7 +72,7 @@ def done(message: str, outcome: Any = None, *, category: str = "done") -> None:
     """The message shown after a change, with what was done (the outcome's plan) and what it reported (its lines:
     shown, not folded away)."""
     flash({"text": message, "plan": _cut(getattr(outcome, "plan", ()), PLAN_SHOWN, "steps"),
-           "lines": _cut(getattr(outcome, "lines", ()), LINES_SHOWN, "lines")}, category)
+           "lines": _cut(getattr(outcome, "lines", ()), LINES_SHOWN, "lines", LINES_CHARS)}, category)
 
 
 def see_other(endpoint: str, **values: Any) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -189,7 +190,8 @@ def fencing_test() -> ResponseReturnValue:
         return render_cluster({"fencing-test": refused(exc, {}, ())}, status_of(exc))
     if result.passed:
         done("Fencing self-test passed: storage resources may run on every node.", result)
-    else:
-        done("Fencing self-test FAILED: storage resources stay off the nodes it could not prove.", result,
-             category="failed")
+    else:  # the failed checks first: they are the ones to read, should the message have to be cut
+        lines = sorted(result.lines, key=lambda line: not line.startswith("FAIL"))
+        done("Fencing self-test FAILED: storage resources stay off the nodes it could not prove.",
+             SimpleNamespace(plan=result.plan, lines=lines), category="failed")
     return redirect(_back() + "#fencing", code=303)

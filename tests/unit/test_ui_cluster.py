@@ -312,7 +312,7 @@ def test_a_failed_fencing_self_test_says_which_check_failed():
     response = ui.post("/cluster/fencing-test", follow=True)
     page = page_of(response)
     assert 'class="flash failed"' in page and "Fencing self-test FAILED" in page
-    assert '<li class="fail">FAIL node node2: not online: it cannot be tested</li>' in page
+    assert '<ul class="lines"><li class="fail">FAIL node node2: not online: it cannot be tested</li>' in page
     assert cluster_ops.untested_nodes(host) == ["node1", "node2"] and host.pushes == 0
 
 
@@ -377,3 +377,15 @@ def test_once_the_status_reports_maintenance_mode_only_the_button_that_changes_i
     page = page_of(ui.get("/cluster"))
     assert 'id="maintenance-state">off<' in page and 'id="maintenance-on"' in page
     assert 'id="maintenance-off"' not in page
+
+
+def test_a_long_report_is_cut_so_the_message_fits_in_the_session_cookie():
+    ui, host = cluster_ui()
+    host.cleanup = lambda resource, node: "".join(f"Cleaned up resource-{i:03d} on node{i % 2 + 1} " + "x" * 150 +
+                                                  "\n" for i in range(200))
+    response = ui.post("/cluster/cleanup", {})
+    assert response.status_code == 303 and len(ui.client.get_cookie("sanappliance_session").value) < 3000
+    page = page_of(ui.get("/cluster"))
+    assert "Failures of every resource on every node cleaned up." in page and "resource-000" in page
+    assert re.search(r"\.\.\. and 1\d\d more lines", page) and "resource-199" not in page
+    assert ui.get("/cluster").status_code == 200  # still logged in
