@@ -21,7 +21,7 @@ from sanappliance.service import cluster_ops, status
 from sanappliance.service.env import Env
 
 from .actions import Action, Param
-from .app import ctx, done
+from .app import ctx, done, see_other
 from .cluster_state import CLUSTER_GUARD, ClusterView, host, read
 from .forms import FormState, refused, status_of, stray, text
 
@@ -132,7 +132,7 @@ def render_cluster(forms: Mapping[str, FormState] | None = None, code: int = 200
 
 
 def _run(form_id: str, fields: Sequence[str], call: Callable[[Env], Any], message: str,
-         submitted: Mapping[str, str] | None = None, anchor: str = "") -> ResponseReturnValue:
+         submitted: Mapping[str, str] | None = None) -> ResponseReturnValue:
     """Run one change that needs no confirmation; on success back to the page with what it did and reported, else
     the page again with the error next to its field."""
     try:
@@ -140,7 +140,7 @@ def _run(form_id: str, fields: Sequence[str], call: Callable[[Env], Any], messag
     except SanError as exc:
         return render_cluster({form_id: refused(exc, dict(submitted or {}), fields)}, status_of(exc))
     done(message, result)
-    return redirect(_back() + anchor, code=303)
+    return see_other("cluster.page")
 
 
 @bp.get("/cluster")
