@@ -109,6 +109,10 @@ def check_params(params: Params) -> Config:
         first = problems[0]
         more = f" (and {len(problems) - 1} more: " + "; ".join(map(str, problems[1:4])) + ")" if problems[1:] else ""
         raise SanError(first.message + more, field=f"config.{first.field}", kind=INVALID)
+    for volume in config.volumes:
+        if not volume.wwn:  # LIO would make up a serial on each start: multipath would see another device
+            raise SanError("a clustered LUN needs its unit serial fixed in the config, the same on every node",
+                           field=f"config.volumes[{volume.name}].wwn", kind=INVALID)
     if params.pool:
         lv_pools = sorted({v.pool for v in config.volumes if v.kind is VolumeKind.LV})
         if params.pool not in {p.name for p in config.pools} or any(p != params.pool for p in lv_pools):

@@ -5,6 +5,7 @@ validate-all's codes naming the field, and no secret on stderr whatever happens.
 from __future__ import annotations
 
 import io
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 
@@ -36,7 +37,8 @@ def whole(luns=(0, 1), acls=((HOST1, SECRET),)) -> Config:
     tpg = Tpg(luns=tuple(Lun(n, f"vol{n + 1}") for n in luns),
               acls=tuple(Acl(host, tuple(MappedLun(n, n) for n in luns), Chap(host.rsplit(":", 1)[1] + "u", secret))
                          for host, secret in acls))
-    return replace(base, generation=7, targets=(replace(base.targets[0], tpgs=(tpg,)),))
+    volumes = tuple(replace(v, wwn=str(uuid.uuid5(uuid.NAMESPACE_URL, v.name))) for v in base.volumes)
+    return replace(base, generation=7, volumes=volumes, targets=(replace(base.targets[0], tpgs=(tpg,)),))
 
 
 @dataclass
@@ -246,6 +248,10 @@ def test_reload_adding_and_removing_an_acl_touches_only_that_initiator():
     ({"pool": "local"}, "pool: the target's volumes are on pool(s) p1"),
     ({"text": '{"schema": 2, "targets": [{"iqn": "' + IQN + '", "tpgs": [{"luns": [{"lun": 0, "volume": "gone"}]}]}]}'},
      f"config.targets[{IQN}].tpg1.lun0.volume: no such volume"),
+    ({"text": C.config_param(whole(), IQN).replace('"wwn":"', '"wwn":"x').replace('"wwn":"x', '"wwn":"', 1)},
+     "config.volumes[vol2].wwn: the unit serial is a UUID"),  # vol1's serial kept, vol2's broken
+    ({"text": C.config_param(replace(whole(), volumes=tuple(replace(v, wwn="") for v in whole().volumes)), IQN)},
+     "config.volumes[vol1].wwn: a clustered LUN needs its unit serial fixed"),
 ])
 def test_validate_all_refuses_bad_parameters_naming_the_field(env, field):
     code, err = run(FakeTarget(), "validate-all", **env)
