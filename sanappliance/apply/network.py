@@ -287,10 +287,11 @@ def _rollback_after(seconds: float) -> int:
     if pending is None:
         return 0
     time.sleep(max(0.0, min(seconds, float(pending["deadline"]) - time.time())))
-    if host.pending() is None:
-        print("network change confirmed: nothing to roll back")
-        return 0
-    host.roll_back()
+    with host.lock():  # no other change while the previous files come back
+        if host.pending() is None:
+            print("network change confirmed: nothing to roll back")
+            return 0
+        host.roll_back()
     print("network change not confirmed in time: the previous configuration is back")
     return 0
 

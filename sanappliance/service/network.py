@@ -172,6 +172,11 @@ def change(env: Env, host: NetworkHost, edit: Callable[[NetworkSpec], NetworkSpe
 def confirm_change(host: NetworkHost, session_ip: str | None = None) -> str:
     """Keep the change that waits for confirmation (its rollback is cancelled). From a remote session, only on one
     of the new management addresses: that proves the new address answers."""
+    with host.lock():
+        return _confirm(host, session_ip)
+
+
+def _confirm(host: NetworkHost, session_ip: str | None) -> str:
     pending = host.pending()
     if pending is None:
         raise SanError("no network change waits for confirmation", field="network", kind=NOT_FOUND)
@@ -184,7 +189,9 @@ def confirm_change(host: NetworkHost, session_ip: str | None = None) -> str:
 
 
 def roll_back_now(host: NetworkHost) -> str:
-    if not host.roll_back():
+    with host.lock():
+        rolled = host.roll_back()
+    if not rolled:
         raise SanError("no network change waits for confirmation", field="network", kind=NOT_FOUND)
     return "The previous network configuration is back."
 

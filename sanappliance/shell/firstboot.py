@@ -173,7 +173,8 @@ def cmd_auto() -> int:
 
     host = network.live_host()
     if host.pending() is not None:  # rebooted while a change waited for confirmation: the previous one is back
-        host.roll_back()
+        with host.lock():
+            host.roll_back()
         print("an unconfirmed network change was rolled back")
     line = live.cmdline()
     if "sanappliance.firstboot=skip" in line.split() or live.done():
