@@ -35,6 +35,7 @@ class ResourceState:
     role: str
     nodes: tuple[str, ...]
     failed: bool
+    parent: str = ""  # the clone, group or bundle it is part of (move/stop that one), "" at the top level
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ClusterStatus:
     resources: tuple[ResourceState, ...]
     failures: tuple[Failure, ...]
     fencing: tuple[str, ...]  # fence history, newest first: "node2 reboot by node1: success"
+    maintenance_mode: bool | None = None  # the cluster option maintenance-mode; None: crm_mon did not say
 
     def summary(self) -> str:
         online = sum(1 for n in self.nodes if n.online)
@@ -76,16 +78,22 @@ def parse(text: str) -> ClusterStatus:
     nodes = tuple(NodeState(n.get("name", ""), _true(n.get("online")), _true(n.get("standby")),
                             _true(n.get("maintenance")), _true(n.get("unclean")), _true(n.get("is_dc")))
                   for n in root.iterfind("nodes/node"))
+    parents = {id(r): outer.get("id", "") for outer in root.iterfind("resources/*")
+               if outer.tag in ("clone", "group", "bundle") for r in outer.iter("resource")}
     resources = []
     for r in root.iter("resource"):
         resources.append(ResourceState(r.get("id", ""), r.get("resource_agent", ""), r.get("role", ""),
-                                       tuple(n.get("name", "") for n in r.iterfind("node")), _true(r.get("failed"))))
+                                       tuple(n.get("name", "") for n in r.iterfind("node")), _true(r.get("failed")),
+                                       parents.get(id(r), "")))
+    options = root.find("summary/cluster_options")
+    mode = options.get("maintenance-mode") if options is not None else None
     failures = tuple(Failure(f.get("op_key", "").rsplit("_", 2)[0], f.get("node", ""), f.get("task", ""),
                              f.get("status", ""), int(f.get("fail-count", f.get("failcount", "0")) or 0))
                      for f in root.iterfind("failures/failure"))
     fencing = tuple(f"{e.get('target', '?')} {e.get('action', '?')} by {e.get('delegate', '?')}: "
                     f"{e.get('status', '?')}" for e in root.iterfind("fence_history/fence_event"))
-    return ClusterStatus(dc, quorate, nodes, tuple(resources), failures, fencing)
+    return ClusterStatus(dc, quorate, nodes, tuple(resources), failures, fencing,
+                         None if mode is None else _true(mode))
 
 
 def parse_list(text: str) -> list[str]:

@@ -350,3 +350,17 @@ def test_logs_of_another_node_come_from_its_api_with_its_pinned_certificate():
     unpinned = RemovingHost(two_node_spec())
     with pytest.raises(SanError, match="no API certificate pin"):
         cluster.logs(unpinned, "node2")
+
+
+def test_status_knows_maintenance_mode_and_the_group_or_clone_of_each_resource():
+    xml = STATUS.replace('<nodes_configured number="2"/>',
+                         '<nodes_configured number="2"/><cluster_options maintenance-mode="true"/>')
+    xml = xml.replace("</resources>", '<group id="san-p1" number_resources="1"><resource id="san-p1-vg" '
+                      'resource_agent="ocf:heartbeat:LVM-activate" role="Started" failed="false"><node name="node1"/>'
+                      '</resource></group><clone id="san-p1-drbd-clone"><resource id="san-p1-drbd" '
+                      'resource_agent="ocf:linbit:drbd" role="Promoted" failed="false"><node name="node1"/>'
+                      "</resource></clone></resources>")
+    state = parse(xml)
+    assert state.maintenance_mode is True and parse(STATUS).maintenance_mode is None
+    assert {r.id: r.parent for r in state.resources} == {"fence-sbd": "", "san-p1-vg": "san-p1",
+                                                         "san-p1-drbd": "san-p1-drbd-clone"}

@@ -61,8 +61,8 @@ def test_the_page_offers_each_action_where_it_applies():
     assert 'href="/confirm/resource-stop?resource=fence-sbd"' in page  # running
     for form in ("move-san-ip-p1", "clear-san-ip-p1", "cleanup-san-ip-p1", "cleanup", "fencing-test"):
         assert f'id="{form}"' in page, form
-    assert 'href="/confirm/maintenance-on"' in page and 'href="/confirm/maintenance-off"' in page
-    assert "unknown (not reported)" in page
+    assert 'href="/confirm/maintenance-on"' in page and 'href="/confirm/maintenance-off"' not in page  # it is off
+    assert 'id="maintenance-state">off<' in page
     host.cib = edits.apply(host.cib, edits.standby("node2", True))
     page = page_of(ui.get("/cluster"))
     assert 'action="/cluster/nodes/node2/online"' in page and "node-standby?node=node2" not in page
@@ -358,14 +358,14 @@ def test_cluster_pages_have_no_inline_script_or_style():
 
 
 def test_once_the_status_reports_maintenance_mode_only_the_button_that_changes_it_is_offered(monkeypatch):
-    from types import SimpleNamespace
+    from dataclasses import replace
 
     real = cluster.status
     mode = {"on": True}
 
     def with_mode(host):
         found = real(host)
-        return None if found is None else SimpleNamespace(**found.__dict__, maintenance_mode=mode["on"])
+        return None if found is None else replace(found, maintenance_mode=mode["on"])
 
     monkeypatch.setattr(cluster, "status", with_mode)
     ui, _ = cluster_ui()
