@@ -120,9 +120,10 @@ def test_join_makes_a_quorate_two_node_cluster(lab):
     record("join to node2 online", time.monotonic() - started)
     # the new node count changes fence_sbd's parameters (pcmk_delay_max): Pacemaker restarts it
     node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'resource id=\"fence-sbd\".*role=\"Started\"'", timeout=300)
+    settled = "resource fence-sbd (stonith:fence_sbd): Started"  # it may restart once more for its parameters
+    lab.wait_until(lambda: settled in sanctl(node1, "/cluster", "status").stdout, 300, "fence-sbd started", 3)
     status = sanctl(node1, "/cluster", "status", check=True).stdout
     assert "2/2 nodes online, quorate" in status, status
-    assert "resource fence-sbd (stonith:fence_sbd): Started" in status, status
     quorum = node2.sh("corosync-quorumtool -s", check=False).stdout
     assert "2Node" in quorum and "Quorate:          Yes" in quorum, quorum
     assert node2.sh("cmp /etc/corosync/authkey /etc/corosync/authkey && stat -c %a /etc/corosync/authkey"
