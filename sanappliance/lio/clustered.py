@@ -28,6 +28,9 @@ from .render import render
 from .state import NO_CHAP, LioState, Scope
 
 MAX_REASONS = 5  # differences named in a monitor's answer
+# Pacemaker hands parameters to the agent as environment variables; Linux takes at most 32 pages (MAX_ARG_STRLEN)
+# for one "NAME=value" string, or the agent cannot even be started (E2BIG). About 250 LUNs with two ACLs fit.
+MAX_PARAM_BYTES = 32 * 4096 - len("OCF_RESKEY_config=") - 1
 
 
 def target_config(config: Config, iqn: str) -> Config:
@@ -42,8 +45,15 @@ def target_config(config: Config, iqn: str) -> Config:
 
 
 def config_param(config: Config, iqn: str) -> str:
-    """The `config` parameter of target `iqn`'s primitive: compact JSON of target_config (one line)."""
-    return target_config(config, iqn).to_json().strip()
+    """The `config` parameter of target `iqn`'s primitive: compact JSON of target_config (one line); refused when
+    it is too long to reach the agent."""
+    text = target_config(config, iqn).to_json().strip()
+    size = len(text.encode())
+    if size > MAX_PARAM_BYTES:
+        raise SanError(f"the target's configuration ({size} bytes) is more than Pacemaker can pass to its agent "
+                       f"({MAX_PARAM_BYTES} bytes): spread its LUNs over more targets", field=f"targets[{iqn}]",
+                       value=size, kind=INVALID)
+    return text
 
 
 def parse_param(text: str, iqn: str) -> Config:

@@ -102,6 +102,17 @@ def test_the_parameter_changes_only_with_the_targets_own_objects():
     assert C.config_param(whole(luns=(0,)), IQN) != base
 
 
+def test_a_config_too_long_for_the_environment_is_refused():
+    cfg = whole()
+    many = tuple(replace(cfg.volumes[0], name=f"v{i}", wwn=str(uuid.uuid5(uuid.NAMESPACE_URL, str(i))))
+                 for i in range(1200))
+    tpg = Tpg(luns=tuple(Lun(i, v.name) for i, v in enumerate(many)))
+    big = replace(cfg, volumes=many, targets=(replace(cfg.targets[0], tpgs=(tpg,)),))
+    with pytest.raises(SanError) as err:
+        C.config_param(big, IQN)
+    assert err.value.field == f"targets[{IQN}]" and "Pacemaker" in err.value.message
+
+
 def test_the_cib_primitive_carries_iqn_pool_and_config_and_a_reload_agent_op():
     cfg = whole()
     prim = cib.pool_group(cfg, cfg.pool("p1"))[-1]

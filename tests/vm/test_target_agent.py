@@ -44,11 +44,15 @@ def lab(request, images):
                    networks=default_networks("storage"))
     lab = start_lab(request, images, spec)
     node = lab.node("node1")
-    # the VG and its LVs, as LVM-activate leaves them on the node Pacemaker chose
-    lvs = [f"lvcreate --yes --noudevsync -L 64M -n {name} san-p1" for name in ("v1", "v2")]
-    lvs += [f"lvcreate --yes --noudevsync -L 8M -n b{i} san-p1" for i in range(MANY)]
-    node.sh(f"vgcreate san-p1 {DISK} && " + " >/dev/null && ".join(lvs) + " >/dev/null && udevadm settle",
-            timeout=900)
+    # the VG and its LVs, as LVM-activate leaves them on the node Pacemaker chose (fresh disk: nothing to wipe)
+    try:
+        node.sh(f"vgcreate -qq san-p1 {DISK} && for lv in v1 v2; do lvcreate -qq --yes -Zn -Wn -L 64M -n $lv "
+                f"san-p1 || exit 1; done && for i in $(seq 0 {MANY - 1}); do lvcreate -qq --yes -Zn -Wn -L 8M "
+                "-n b$i san-p1 || exit 1; done && udevadm settle", timeout=900)
+    except Exception:
+        request.module.__dict__["_lab_failed"] = True
+        stop_lab(request, lab)
+        raise
     yield lab
     if RESULTS:
         REPORT.parent.mkdir(parents=True, exist_ok=True)
