@@ -348,15 +348,9 @@ def test_hard_power_off_to_fencing_confirmed(lab):
     assert where(node1) == ["node1"]
 
 
-def test_a_node_leaves_and_is_removed(lab):
-    node1, node2 = lab.node("node1"), lab.node("node2")
-    rejoin(lab, "node2", node1)
-    result = sanctl(node2, "/cluster", "leave")
-    assert result.returncode == 0, result.stderr
-    assert "sanctl /cluster remove node2" in result.stdout
-    assert "No such file" in untouched(node2) and "No cluster" in sanctl(node2, "/cluster", "status").stdout
-    assert node2.sh("systemctl is-enabled corosync pacemaker sbd", check=False).stdout.split() == ["disabled"] * 3
-    lab.wait_until(lambda: not online(node1, "node2"), 120, "node2 offline on node1", 2)
+def test_a_dead_node_is_removed_then_the_last_node_leaves(lab):
+    node1 = lab.node("node1")
+    assert not lab.node("node2").alive()
     refused = sanctl(node1, "/cluster", "remove", "node1")
     assert refused.returncode != 0 and "itself" in refused.stderr
     started = time.monotonic()
@@ -367,3 +361,9 @@ def test_a_node_leaves_and_is_removed(lab):
     lab.wait_until(lambda: "1/1 nodes online, quorate" in sanctl(node1, "/cluster", "status").stdout, 300,
                    "node1 alone and quorate", 3)
     lab.wait_until(lambda: where(node1) == ["node1"], 180, "san-dummy on node1", 3)
+    result = sanctl(node1, "/cluster", "leave")
+    assert result.returncode == 0, result.stderr
+    assert "sanctl /cluster remove node1" in result.stdout
+    assert "No such file" in untouched(node1) and "No cluster" in sanctl(node1, "/cluster", "status").stdout
+    assert node1.sh("systemctl is-enabled corosync pacemaker sbd", check=False).stdout.split() == ["disabled"] * 3
+    assert "single node, no cluster" in sanctl(node1, "ls", check=True).stdout
