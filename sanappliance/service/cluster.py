@@ -312,7 +312,8 @@ def leave(env: Env, host: ClusterHost) -> InitResult:
     plan = (f"standby {me} and wait until no resource runs here (when the cluster is quorate)",
             "stop and disable pacemaker, corosync and sbd",
             f"remove {render.COROSYNC_CONF}, {render.AUTHKEY}, {render.SBD_CONFIG} and the cluster spec",
-            f"then, on a node that stays: sanctl /cluster remove {me}")
+            f"then, on a node that stays: sanctl /cluster remove {me}" if len(current.nodes) > 1
+            else "this is the cluster's last node: no other node has to forget it")
     if env.dry_run:
         return InitResult(current, "", plan, True)
     try:

@@ -161,7 +161,7 @@ class UICluster(SanNode):
         the cluster's files go). Then run `remove THIS_NODE` on a node that stays."""
         outcome = self.call("This node left the cluster: it runs alone now.", cluster.leave, cluster.live_host())
         if not outcome.dry_run:
-            self.ctx.write(outcome.plan[-1].replace("then, on", "Now, on"))
+            self.ctx.write(outcome.plan[-1].replace("then, on", "Now, on").capitalize().rstrip(".") + ".")
 
     def ui_command_remove(self, node: str) -> None:
         """remove NODE: forget a node that is down or has left (corosync and Pacemaker; fencing settings follow
