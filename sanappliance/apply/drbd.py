@@ -32,6 +32,8 @@ from .runner import Result, run
 LVM = "/usr/sbin/lvm"
 LVM_TAG = "sanappliance"
 NO_META_DATA = "No valid meta data found"  # drbdmeta's words for a disk without DRBD meta data
+# drbdadm-84's warning on every call (warn_on_version_mismatch): module 8.4.11, drbd-utils 9.22
+VERSION_WARNING = ("DRBD module version:", "   userland version:", "mixing different major numbers")
 FILE_MODE = 0o644  # no secrets in the .res files or lvm.conf
 
 
@@ -54,15 +56,24 @@ def resource_of_file(path: str) -> str:
     return Path(path).name.removesuffix(".res")
 
 
+def dstate_argv(res: str) -> list[str]:
+    """This node's disk state: drbdsetup's when the disk is attached, else drbdmeta's reading of the meta data,
+    which says "No valid meta data found" when there is none (get-gi then exits 255 without a word; dump-md would
+    print the whole bitmap)."""
+    return [commands.DRBDADM, "dstate", res]
+
+
 def has_meta_data(result: Result) -> bool:
-    """From `drbdadm get-gi RES`: True when the disk holds DRBD meta data, False when drbdmeta says it has none;
-    any other failure (no such disk, a parse error of the file) is an error, never "create it"."""
-    if result.returncode == 0:
-        status.parse_gi(result.stdout)  # raises when it is not get-gi's output
+    """From `drbdadm dstate RES`: True when the disk holds DRBD meta data, False when drbdmeta says it has none;
+    any other failure (no such disk, a parse error of the file, unclean meta data) is an error, never "create it".
+    drbdadm-84 prints a version warning on stderr every time (module 8.4, drbd-utils 9): it is ignored."""
+    if result.returncode == 0 and result.stdout.strip():
         return True
     if NO_META_DATA in result.stderr or NO_META_DATA in result.stdout:
         return False
-    raise SanError(f"cannot read the DRBD meta data: {(result.stderr or result.stdout).strip()}",
+    detail = "\n".join(line for line in (result.stderr or result.stdout).strip().splitlines()
+                       if not line.startswith(VERSION_WARNING))
+    raise SanError(f"cannot read the DRBD meta data: {detail.strip() or f'exit code {result.returncode}'}",
                    field="replication", value=" ".join(result.argv))
 
 
@@ -223,7 +234,7 @@ class DrbdHost:
         device = self.device(pool) if self._path(commands.PROC_DRBD).exists() else status.Device(0, "Unconfigured")
 
         def meta_data() -> bool:
-            return has_meta_data(self.runner(commands.get_gi_argv(res), check=False, timeout=60))
+            return has_meta_data(self.runner(dstate_argv(res), check=False, timeout=60))
 
         if not needs_create_md(device, meta_data):
             return False

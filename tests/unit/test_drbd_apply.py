@@ -23,7 +23,6 @@ WAITING = Device(0, "WFConnection", "Secondary", "Unknown", "Inconsistent", "DUn
 SYNCED = Device(0, "Connected", "Secondary", "Secondary", "UpToDate", "UpToDate", "C")
 PRIMARY = Device(0, "SyncSource", "Primary", "Secondary", "UpToDate", "Inconsistent", "C")
 BEHIND = Device(0, "Connected", "Secondary", "Secondary", "Inconsistent", "UpToDate", "C")
-GI = "A1B2C3D4E5F60718:0000000000000000:0000000000000000:0000000000000000:1:1:0:0:0:0:0\n"
 PROC = "version: 8.4.11 (api:1/proto:86-101)\n"
 
 
@@ -41,13 +40,18 @@ def test_the_files_are_the_drbd_renders_and_lvm_conf():
     assert A.resource_of_file("/etc/drbd.d/san-p2.res") == "san-p2"
 
 
-def test_meta_data_read_from_get_gi():
-    assert A.has_meta_data(result(0, GI))
-    assert not A.has_meta_data(result(255, "", "No valid meta data found\n"))
-    with pytest.raises(SanError, match="cannot read the DRBD meta data"):
-        A.has_meta_data(result(10, "", "'san-p1' not defined in your config (for this host).\n"))
-    with pytest.raises(SanError):
-        A.has_meta_data(result(0, "nonsense\n"))
+WARNING = "DRBD module version: 8.4.11\n   userland version: 9.22.0\nmixing different major numbers will not work!\n"
+
+
+def test_meta_data_read_from_dstate():
+    assert A.dstate_argv(RES) == [commands.DRBDADM, "dstate", RES]
+    assert A.has_meta_data(result(0, "Inconsistent\n", WARNING))
+    assert not A.has_meta_data(result(255, "", WARNING + "No valid meta data found\n"))
+    with pytest.raises(SanError, match="cannot read the DRBD meta data: 'san-p1' not defined") as err:
+        A.has_meta_data(result(10, "", WARNING + "'san-p1' not defined in your config (for this host).\n"))
+    assert "userland" not in str(err.value)
+    with pytest.raises(SanError, match="exit code 255"):
+        A.has_meta_data(result(255, "", WARNING))  # silent: not taken for "no meta data"
 
 
 def test_create_md_only_on_a_detached_disk_without_meta_data():
@@ -144,7 +148,7 @@ def test_write_files_writes_what_differs_and_takes_obsolete_resources_down(tmp_p
 
 
 def test_dry_run_changes_nothing(tmp_path):
-    runner = FakeRunner({"get-gi": result(255, "", "No valid meta data found")})
+    runner = FakeRunner({"dstate": result(255, "", "No valid meta data found")})
     h = A.DrbdHost(root=tmp_path, runner=runner, dry_run=True)
     h.write_files(config())
     h.modprobe()
@@ -152,12 +156,12 @@ def test_dry_run_changes_nothing(tmp_path):
     pool = config().pools[1]
     assert h.create_md(pool)
     assert h.planned[-2:] == [" ".join(commands.modprobe_argv()), " ".join(commands.create_md_argv("san-p1"))]
-    assert [c[1] for c in runner.calls] == ["get-gi"]  # reads only
+    assert [c[1] for c in runner.calls] == ["dstate"]  # reads only
 
 
 def test_create_sequence_on_one_node(tmp_path):
     pool = config().pools[1]
-    runner = FakeRunner({"get-gi": result(255, "", "No valid meta data found"),
+    runner = FakeRunner({"dstate": result(255, "", "No valid meta data found"),
                          "systemid": result(0, "  system ID: node1"), "pvs": result(0, pvs())})
     h = host(tmp_path, PROC + " 0: cs:Unconfigured\n", runner)
     assert h.create_md(pool) and h.up(pool) == "up"
@@ -172,7 +176,7 @@ def test_create_sequence_on_one_node(tmp_path):
     h.deactivate_vg(pool)
     assert h.secondary(pool)
     ran = [c[1:] for c in runner.calls]
-    assert ran == [["get-gi", "san-p1"], ["create-md", "--force", "san-p1"], ["up", "san-p1"], ["adjust", "san-p1"],
+    assert ran == [["dstate", "san-p1"], ["create-md", "--force", "san-p1"], ["up", "san-p1"], ["adjust", "san-p1"],
                    ["primary", "--force", "san-p1"], ["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"],
                    ["pvcreate", "--yes", "/dev/drbd0"], ["systemid"],
                    A.vgcreate_argv("san-p1", "/dev/drbd0", "node1")[1:], ["vgchange", "--activate", "n", "san-p1"],
