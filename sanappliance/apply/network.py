@@ -222,14 +222,6 @@ class NetworkHost:
                 out[entry["ifname"]] = found
         return out
 
-    def wait_online(self, names: Iterable[str], timeout: float = 20.0) -> None:
-        """Until networkd has configured the devices (or the time is up: a missing carrier is not an error)."""
-        wait = Path("/usr/lib/systemd/systemd-networkd-wait-online")
-        if not wait.exists():
-            return
-        argv = [str(wait), f"--timeout={int(timeout)}", *(f"--interface={n}" for n in names)]
-        run(argv, check=False, timeout=timeout + 10)
-
     # --- the rollback of an unconfirmed change ------------------------------------------------------------------
 
     def pending(self) -> dict[str, Any] | None:
