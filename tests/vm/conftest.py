@@ -56,9 +56,10 @@ def start_lab(request, images: Images, spec: LabSpec, name: str | None = None):
     return lab
 
 
-def stop_lab(request, lab: Lab) -> None:
+def stop_lab(request, lab: Lab, *, failed: bool | None = None) -> None:
+    """`failed`: whether to keep the logs (default: a test of the requesting module failed)."""
     name = lab.workdir.name
-    if request.module.__dict__.get("_lab_failed"):
+    if failed if failed is not None else request.module.__dict__.get("_lab_failed"):
         dest = lab.collect_logs(LOGS / name)
         print(f"\nlogs of the failed lab in {dest}")
     lab.close()

@@ -1,0 +1,56 @@
+"""Fencing for real: `fence node2`, a killed corosync and a cut cluster link each end with the node fenced through
+SBD (within the bound derived from the lab profile's timeouts), and the fenced node rejoins when it boots again."""
+
+import time
+
+from .helpers import (
+    TIMEOUTS,
+    fenced_ok,
+    record,
+    rejoin,
+    sanctl,
+    where,
+)
+
+
+def test_fence_node2_then_it_rejoins(lab):
+    node1 = lab.node("node1")
+    started = time.monotonic()
+    result = sanctl(node1, "/cluster", "fence", "node2")
+    assert result.returncode == 0, result.stderr
+    record("fence node2: command to confirmed", time.monotonic() - started)
+    lab.wait_until(lambda: not lab.node("node2").alive(), 120, "node2 reset (qemu ends: -no-reboot)")
+    assert fenced_ok(node1, "node2")
+    assert "fencing: node2 reboot" in sanctl(node1, "/cluster", "status", check=True).stdout
+    rejoin(lab, "node2", node1)
+
+
+def test_killed_corosync_gets_node2_fenced_within_the_derived_timeout(lab):
+    node1, node2 = lab.node("node1"), lab.node("node2")
+    node1.sh("stonith_admin --cleanup --history node2")
+    assert not fenced_ok(node1, "node2")
+    node2.sh("pkill -9 -x corosync", check=False)
+    started = time.monotonic()
+    seconds = lab.wait_until(lambda: fenced_ok(node1, "node2"), 300, "node2 fenced", 1)
+    record("corosync killed on node2 to fencing confirmed", seconds)
+    assert seconds < TIMEOUTS["bound_s"], (seconds, TIMEOUTS)
+    lab.wait_until(lambda: not node2.alive(), 120, "node2 reset")
+    record("corosync killed on node2 to node2 reset", time.monotonic() - started)
+    rejoin(lab, "node2", node1)
+
+
+def test_cutting_the_cluster_link_leaves_exactly_one_node_serving(lab):
+    node1 = lab.node("node1")
+    serving = where(node1)[0]
+    idle = "node2" if serving == "node1" else "node1"
+    lab.node(idle).sh(f"stonith_admin --cleanup --history {idle}", check=False)
+    lab.cut("node2", "cluster")
+    started = time.monotonic()
+    lab.wait_until(lambda: not lab.node(idle).alive(), 300, f"{idle} fenced after the split")
+    record("link cut to the idle node reset", time.monotonic() - started)
+    survivor = lab.node(serving)
+    assert survivor.alive()
+    lab.wait_until(lambda: fenced_ok(survivor, idle), 120, f"{idle} fencing confirmed on {serving}", 2)
+    assert where(survivor) == [serving]
+    lab.restore("node2", "cluster")
+    rejoin(lab, idle, survivor)
