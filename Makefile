@@ -43,7 +43,7 @@ check: lint
 
 # Everything in one pytest run: fast tests and the VM tests against freshly built images.
 test: iso lint
-	$(PYTEST) -v tests
+	$(PYTEST) -v --durations=40 tests
 
 test-vm: iso
 	$(PYTEST) -v -m vm tests
