@@ -109,6 +109,7 @@ def test_ocf_tester_passes(lab):
     assert result.returncode == 0 and f"{AGENT} passed all tests" in result.stdout, result.stdout + result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert agent(node, "monitor")[0] == 7  # ocf-tester ends with the target stopped
+    RESULTS["ocf_tester"] = result.stdout.strip().splitlines()[-1]
 
 
 def test_start_serves_the_target_with_chap(lab):
