@@ -1,5 +1,6 @@
-"""The end of the cluster: a node powered off is fenced (the time to the confirmed fence is measured), removed while
-it is dead, and the last node leaves: a single node again."""
+"""The end of the cluster: a node powered off is fenced (the time to the confirmed fence is measured) and the
+replicated pool, its target included, ends up served by the survivor; the dead node is removed, and the last node
+leaves: a single node again."""
 
 import time
 
@@ -11,17 +12,23 @@ from .helpers import (
     untouched,
     where,
 )
+from .test_4_replication import chain
 
 
 def test_hard_power_off_to_fencing_confirmed(lab):
     node1 = lab.node("node1")
     node1.sh("stonith_admin --cleanup --history node2")
+    pool_group = tuple(r for r in chain(node1)[1])  # the pool's group as it runs now (VG, address, target)
+    started = time.monotonic()
     lab.node("node2").kill()
     seconds = lab.wait_until(lambda: fenced_ok(node1, "node2"), 300, "node2 fenced after its power-off", 1)
     record("node2 powered off to fencing confirmed", seconds)
     assert seconds < TIMEOUTS["bound_s"]
     lab.wait_until(lambda: len(where(node1)) == 1, 120, "san-dummy running on node1", 2)
     assert where(node1) == ["node1"]
+    lab.wait_until(lambda: (lambda roles, group: roles.get("node1") == "Promoted" and all(
+        group.get(r) == ["node1"] for r in pool_group))(*chain(node1)), 400, "the pool served by node1", 2)
+    record("node2 powered off to the replicated pool served by node1", time.monotonic() - started)
 
 
 def test_a_dead_node_is_removed_then_the_last_node_leaves(lab):

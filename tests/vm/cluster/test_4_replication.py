@@ -1,24 +1,21 @@
-"""A replicated pool on the real components, in two appliance VMs: the cluster formed with sanctl (as
-test_cluster_form does), then the apply layer (`python3 -m sanappliance.apply.drbd`) on both nodes: the DRBD 8.4
-and LVM files, create-md, up, the initial sync from node1 (seen in /proc/drbd), the VG on /dev/drbd0; then the
-Pacemaker chain (drbd.cib.merge_pools through the validated push): DRBD Promoted on one node with the VG and the
-floating address there, a standby moves it all, and a cut replication link brings crm-fence-peer's constraint,
-which keeps the disconnected secondary from being promoted until it has resynced. Times in
-build/reports/replication-chain.json."""
+"""A replicated pool on the real components, on the cluster the earlier modules formed and fenced: the apply layer
+(`python3 -m sanappliance.apply.drbd`) on both nodes writes the DRBD 8.4 and LVM files, create-md, up, the initial
+sync from node1 (seen in /proc/drbd), the VG on /dev/drbd0; then the Pacemaker chain (drbd.cib.merge_pools through
+the validated push): DRBD Promoted on one node with the VG and the floating address there, a standby moves it all, a
+cut replication link brings crm-fence-peer's constraint, which keeps the disconnected secondary from being promoted
+until it has resynced, and the pool's target joins the chain. Times in build/reports/replication-chain.json."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from sanappliance.drbd import lvm, render
 from sanappliance.drbd.cib import PoolIds
 from sanappliance.drbd.status import Device, parse_proc_drbd
-from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
 from sanappliance.model.config import (
     Config,
     FloatingIp,
@@ -34,9 +31,9 @@ from sanappliance.model.config import (
 )
 from sanappliance.model.validate import validate
 
-from .conftest import BUILD, start_lab, stop_lab
+from ..conftest import BUILD
+from .helpers import mon, sanctl
 
-SBD = "/dev/disk/by-id/virtio-sbd0"
 DISKS = {"node1": "/dev/disk/by-id/virtio-data1", "node2": "/dev/disk/by-id/virtio-data2"}
 FIP = "10.231.1.100"  # on the lab's cluster network (10.231.1.0/24)
 IQN = "iqn.2026-11.org.example:repl"
@@ -46,17 +43,6 @@ REPORT = BUILD / "reports" / "replication-chain.json"
 TIMES: dict[str, float] = {}
 NOTES: dict[str, object] = {}
 GROUP = (PoolIds("p1").vg, PoolIds("p1").ip(FIP))
-SECRETS: list[str] = []
-
-
-@pytest.fixture(scope="module")
-def lab(request, images):
-    nodes = tuple(NodeSpec(name, networks=("cluster", "repl"), disks=(Disk(f"data{i}", "256M"),))
-                  for i, name in enumerate(("node1", "node2"), start=1))
-    spec = LabSpec(nodes=nodes, networks=default_networks("cluster", "repl"), shared_disks=(Disk("sbd0", "64M"),))
-    lab = start_lab(request, images, spec)
-    yield lab
-    stop_lab(request, lab)
 
 
 def record(name: str, seconds: float) -> None:
@@ -64,10 +50,6 @@ def record(name: str, seconds: float) -> None:
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({"profile": "lab", "seconds": TIMES, "notes": NOTES}, indent=1) + "\n")
     print(f"{name}: {seconds:.1f} s")
-
-
-def sanctl(node, *args, check=False, timeout=900):
-    return node.run(["/usr/bin/sanctl", *args], check=check, timeout=timeout)
 
 
 def pool_config(lab, *, target: bool = False) -> Config:
@@ -94,10 +76,6 @@ def apply(node, *steps: str, check: bool = True):
 
 def drbd(node) -> Device:
     return parse_proc_drbd(node.sh("cat /proc/drbd").stdout).device(0)
-
-
-def mon(node) -> ET.Element:
-    return ET.fromstring(node.sh("crm_mon --one-shot --inactive --output-as=xml").stdout)
 
 
 def chain(node) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -153,26 +131,6 @@ def assert_served_by(lab, name: str, group_ids: tuple[str, ...] = GROUP) -> None
     assert not vg_here(there)[0]
     assert has_ip(here) and not has_ip(there)
     assert drbd(here).role == "Primary" and drbd(there).role == "Secondary"
-
-
-# --- the cluster, formed as test_cluster_form does -----------------------------------------------------------------
-
-def test_cluster_forms_and_passes_the_fencing_self_test(lab):
-    node1, node2 = lab.node("node1"), lab.node("node2")
-    started = time.monotonic()
-    result = sanctl(node1, "/cluster", "init", "lab1", f"sbd={SBD}", f"address={lab.address('node1', 'cluster')}",
-                    "profile=lab")
-    assert result.returncode == 0, result.stderr
-    SECRETS.append(re.search(r"secret=(\S+)", result.stdout).group(1))
-    node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'resource id=\"fence-sbd\".*role=\"Started\"'", timeout=300)
-    result = sanctl(node2, "/cluster", "join", lab.address("node1", "cluster"), f"secret={SECRETS[0]}",
-                    f"address={lab.address('node2', 'cluster')}")
-    assert result.returncode == 0, result.stderr
-    node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'node name=\"node2\".*online=\"true\"'", timeout=600)
-    node1.wait_for("crm_mon -1 --output-as=xml | grep -q 'resource id=\"fence-sbd\".*role=\"Started\"'", timeout=300)
-    record("cluster init + join", time.monotonic() - started)
-    result = sanctl(node1, "/cluster", "fencing", "test")
-    assert result.returncode == 0 and "Fencing self-test passed." in result.stdout, result.stdout + result.stderr
 
 
 # --- the pool, by the apply layer ----------------------------------------------------------------------------------
