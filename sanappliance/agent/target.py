@@ -231,46 +231,6 @@ class Agent:
             return self.fail(OCF_ERR_GENERIC, f"internal error ({type(exc).__name__}) in {action}")
 
 
-class LiveTarget:
-    """The node: configfs read directly, changes through rtslib-fb (the apply layer's own reader and executor)."""
-
-    def read_lio(self, scope: Scope | None = None) -> LioState:
-        from sanappliance.apply import configfs
-
-        return configfs.read_state(scope=scope)
-
-    def run_lio(self, actions: Sequence[P.Action]) -> None:
-        if actions:
-            from sanappliance.apply import lio, system
-
-            executor = lio.Executor()  # rtslib settles the dbroot on an empty target: its pr/ and alua/ follow
-            system.ensure_dbroot_dirs()
-            executor.run(actions)
-
-    def prepare(self) -> None:
-        from sanappliance.apply import system
-
-        if not system.CONFIGFS_TARGET.is_dir():
-            system.prepare_lio()
-
-    def missing(self) -> str:
-        import importlib.util
-        from pathlib import Path
-
-        from sanappliance.apply import system
-        from sanappliance.apply.runner import run
-
-        if importlib.util.find_spec("rtslib_fb") is None:
-            return "rtslib-fb is not installed (python3-rtslib-fb)"
-        if not Path("/sys/kernel/config").is_dir():
-            return "configfs is not mounted on /sys/kernel/config"
-        if not system.CONFIGFS_TARGET.is_dir():
-            probe = run(["/usr/sbin/modprobe", "--dry-run", "--quiet", "iscsi_target_mod"], check=False)
-            if probe.returncode != 0:
-                return "the LIO modules (iscsi_target_mod) are not installed"
-        return ""
-
-
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
          system: TargetSystem | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     import os
@@ -290,4 +250,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(USAGE, file=err if err is not None else sys.stderr)
         return OCF_ERR_ARGS
     params = Params.from_env(os.environ if env is None else env)
-    return Agent(system if system is not None else LiveTarget(), params, err).run(action)
+    if system is None:
+        from sanappliance.apply.target import LiveTarget
+
+        system = LiveTarget()
+    return Agent(system, params, err).run(action)
