@@ -134,19 +134,26 @@ def with_dummy(xml: str, prefer: str = "node1") -> str:
                                        "</operations></primitive></resources>")
 
 
-def simulate(image_root, xml: str, *changes: str) -> tuple[str, str, dict[str, list[str]]]:
-    """Run the scheduler on `xml` with `changes` (crm_simulate options) and execute the transition: the transcript,
-    the resulting CIB, and where each resource runs afterwards."""
+def run_simulation(image_root, xml: str, *changes: str) -> tuple[str, str, dict[str, dict[str, list[str]]]]:
+    """Run the scheduler with `changes` and execute its transition: the transcript, the resulting CIB, and for each
+    resource the nodes it is on by role (Started, Promoted, Unpromoted)."""
     step = image_root.run(["/usr/sbin/crm_simulate", "--xml-file", "/tmp/in.xml", "--simulate", *changes,
                            "--save-output", "/tmp/out.xml"], {"in.xml": xml}, keep=("out.xml",))
     assert step.returncode == 0 and "out.xml" in step.files, step.output
     after = image_root.run(["/usr/sbin/crm_simulate", "--xml-file", "/tmp/in.xml", "--output-as=xml"],
                            {"in.xml": step.files["out.xml"]})
     assert after.returncode == 0, after.output
-    status = ET.fromstring(after.stdout)
-    placement = {r.get("id"): [n.get("name") for n in r.findall("node")]
-                 for r in status.iter("resource") if r.get("role") == "Started"}
-    return step.stdout, step.files["out.xml"], placement
+    roles: dict[str, dict[str, list[str]]] = {}
+    for rsc in ET.fromstring(after.stdout).iter("resource"):
+        for node in rsc.findall("node"):
+            roles.setdefault(rsc.get("id").split(":")[0], {}).setdefault(rsc.get("role"), []).append(node.get("name"))
+    return step.stdout, step.files["out.xml"], roles
+
+
+def simulate(image_root, xml: str, *changes: str) -> tuple[str, str, dict[str, list[str]]]:
+    """run_simulation, with where each resource runs afterwards (its Started instances)."""
+    transcript, out, roles = run_simulation(image_root, xml, *changes)
+    return transcript, out, {rsc: nodes["Started"] for rsc, nodes in roles.items() if "Started" in nodes}
 
 
 def test_node1_fails_and_its_resources_go_to_node2(image_root):

@@ -8,7 +8,6 @@ Each check also shows it can fail."""
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from sanappliance.cluster import cib as ccib
 from sanappliance.cluster import edits
 from sanappliance.drbd import cib, commands, lvm, render
-from tests.image.test_cluster_tools import crm_verify
+from tests.image.test_cluster_tools import crm_verify, run_simulation
 from tests.unit.cluster_samples import two_nodes
 from tests.unit.drbd_samples import R1, config, replicated_pool, two_pools
 
@@ -201,22 +200,6 @@ def test_crm_verify_refuses_a_broken_chain(image_root, breakage):
     assert bad != good
     result = crm_verify(image_root, bad)
     assert result.returncode != 0, result.output
-
-
-def run_simulation(image_root, xml: str, *changes: str) -> tuple[str, str, dict[str, dict[str, list[str]]]]:
-    """Run the scheduler with `changes` and execute its transition: the transcript, the resulting CIB, and for each
-    resource the nodes it is on by role (Started, Promoted, Unpromoted)."""
-    step = image_root.run(["/usr/sbin/crm_simulate", "--xml-file", "/tmp/in.xml", "--simulate", *changes,
-                           "--save-output", "/tmp/out.xml"], {"in.xml": xml}, keep=("out.xml",))
-    assert step.returncode == 0 and "out.xml" in step.files, step.output
-    after = image_root.run(["/usr/sbin/crm_simulate", "--xml-file", "/tmp/in.xml", "--output-as=xml"],
-                           {"in.xml": step.files["out.xml"]})
-    assert after.returncode == 0, after.output
-    roles: dict[str, dict[str, list[str]]] = {}
-    for rsc in ET.fromstring(after.stdout).iter("resource"):
-        for node in rsc.findall("node"):
-            roles.setdefault(rsc.get("id").split(":")[0], {}).setdefault(rsc.get("role"), []).append(node.get("name"))
-    return step.stdout, step.files["out.xml"], roles
 
 
 def chain_nodes(roles: dict[str, dict[str, list[str]]], cfg, pool: str) -> dict[str, list[str]]:
