@@ -14,6 +14,7 @@ from sanappliance.shell.root import make_shell
 from .fakes import FakeSystem, MemoryStore
 from .netfakes import FakeNetworkHost
 from .test_network_samples import full
+from .test_shell import runner
 
 
 @pytest.fixture
@@ -24,15 +25,8 @@ def net(tmp_path, monkeypatch):
     monkeypatch.setattr(network, "live_host", lambda: host)
     store, system = MemoryStore(), FakeSystem()
     system.disks = lambda config: []
-    lines: list[str] = []
-    out = io.StringIO()
-
-    def run(cmdline, dry_run=False):
-        shell = make_shell(lambda dry: Env(store, system, dry), dry_run=dry_run, write=lines.append, stdout=out)
-        shell.run_cmdline(cmdline)
-        return lines
-
-    run.host, run.lines, run.out, run.store, run.system = host, lines, out, store, system
+    run = runner(store, system)
+    run.host = host
     return run
 
 

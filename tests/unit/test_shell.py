@@ -26,8 +26,12 @@ def sanctl(tmp_path, monkeypatch):
     monkeypatch.setenv("SANCTL_PREFS", str(tmp_path / "prefs"))
     store, system = MemoryStore(), FakeSystem()
     system.disks = lambda config: [FakeDisk(DISK)]
-    lines: list[str] = []
+    return runner(store, system)
 
+
+def runner(store, system):
+    """`run(cmdline)`: one sanctl command line on the stand-ins; every line written so far is returned."""
+    lines: list[str] = []
     out = io.StringIO()
 
     def run(cmdline, dry_run=False):
