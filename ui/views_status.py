@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from sanappliance.errors import SanError
 from sanappliance.model.config import Config
 from sanappliance.model.values import format_size
-from sanappliance.service import status
+from sanappliance.service import pool_state, status
 from sanappliance.service.env import Env
 from sanappliance.shell import listing
 
-from . import cluster_state
+from . import cluster_state, pool_status
 from .app import ctx
 
 bp = Blueprint("status", __name__)
@@ -49,10 +49,11 @@ def overview(env: Env) -> dict[str, Any]:
     cluster = view.state
     tpgs = [g for t in config.targets for g in t.tpgs]
     pools = []
-    for p in config.pools:
+    for p, state in zip(config.pools, pool_state.pool_states(env, config), strict=True):
         size, free = usage.get(p.name, (0, 0))
-        pools.append({"name": p.name, "summary": listing.pool(config, p)[0],
-                      "size": format_size(size) if size else "-", "free": format_size(free) if size else "-"})
+        pools.append({"name": p.name, "kind": state.kind, "summary": listing.pool(config, p)[0],
+                      "size": format_size(size) if size else "-", "free": format_size(free) if size else "-",
+                      "replication": pool_status.replication(state)})
     targets = []
     for t in config.targets:
         targets.append({"iqn": t.iqn, "tpgs": len(t.tpgs), "luns": sum(len(g.luns) for g in t.tpgs),
@@ -71,10 +72,11 @@ def overview(env: Env) -> dict[str, Any]:
     }
     for p in pools:
         values[f"pool:{p['name']}:free"] = p["free"]
+    values.update(pool_status.values(pools))
     for t in targets:
         values[f"target:{t['iqn']}:connected"] = t["connected"]
         values[f"target:{t['iqn']}:luns"] = t["luns"]
-    layout = hashlib.sha256(repr(([p["name"] for p in pools], [t["iqn"] for t in targets],
+    layout = hashlib.sha256(repr(([(p["name"], p["kind"]) for p in pools], [t["iqn"] for t in targets],
                                   cluster.formed, cluster.failed_actions, bool(view.untested))).encode()
                             ).hexdigest()[:16]
     return {"values": values, "layout": layout, "pools": pools, "targets": targets, "cluster": cluster,

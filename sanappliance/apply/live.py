@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from sanappliance.drbd.commands import PROC_DRBD
+from sanappliance.errors import SanError
 from sanappliance.lio import plan as P
 from sanappliance.lio.render import lv_path
 from sanappliance.lio.state import LioState, Scope
@@ -15,6 +18,8 @@ from . import configfs, disks, lio, lvm, sessions, system
 
 
 class LiveSystem:
+    proc_drbd = Path(PROC_DRBD)
+
     def read_lio(self, scope: Scope | None = None) -> LioState:
         return configfs.read_state(scope=scope)
 
@@ -33,6 +38,15 @@ class LiveSystem:
 
     def sessions(self) -> list[dict[str, object]]:
         return sessions.read()
+
+    def drbd_status(self) -> str | None:
+        """/proc/drbd as the kernel writes it; None when DRBD is not loaded (no such file)."""
+        try:
+            return self.proc_drbd.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise SanError(f"cannot read it: {exc.strerror or exc}", field=str(self.proc_drbd)) from None
 
     def disks(self, config: Config) -> list[disks.DiskInfo]:
         return disks.discover(tuple(p.vg for p in config.pools))

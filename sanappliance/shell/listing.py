@@ -11,6 +11,7 @@ from typing import Any
 
 from sanappliance.model.config import Acl, Config, InitiatorGroup, MappedLun, Pool, Target, Tpg, Volume, VolumeKind
 from sanappliance.model.values import format_size
+from sanappliance.service.pool_state import RECOVER, PoolState
 
 Summary = tuple[str, bool | None]
 
@@ -34,11 +35,34 @@ def pools(config: Config) -> Summary:
     return f"Pools: {len(config.pools)}", None
 
 
-def pool(config: Config, p: Pool) -> Summary:
+def pool(config: Config, p: Pool, state: PoolState | None = None) -> Summary:
+    """A local pool: its volumes and disks; a replicated one: its volumes and, given this node's view of it
+    (service.pool_state), the roles, disk states, sync progress or what is wrong (red)."""
     volumes = [v for v in config.volumes if v.pool == p.name]
     used = sum(v.size for v in volumes)
-    on = ", ".join(d.rsplit("/", 1)[-1] for d in p.disks)
-    return f"{len(volumes)} volume(s), {format_size(used)} allocated, on {on}", True
+    head = f"{len(volumes)} volume(s), {format_size(used)} allocated"
+    if not p.replicated:
+        return f"{head}, on {', '.join(d.rsplit('/', 1)[-1] for d in p.disks)}", True
+    if state is None:
+        return f"{head}, replicated", None
+    text, healthy = replication(state)
+    return f"{head}, {text}", healthy
+
+
+def replication(s: PoolState) -> Summary:
+    """"replicated, Primary/Secondary, UpToDate/Inconsistent, sync 42.1% ETA 0:35", or the warning."""
+    if s.health == "split-brain":
+        return f"replicated, SPLIT BRAIN ({s.connection}): {RECOVER.format(pool=s.name)}", False
+    if not s.role:  # down, not loaded, unknown
+        return f"replicated, {s.explanation}", False if s.warning else None
+    parts = ["replicated", s.roles, s.disks]
+    if s.syncing:
+        parts.append(f"{'verify' if s.verifying else 'sync'} {s.sync}")
+    elif s.health == "degraded":
+        parts.append(f"DEGRADED ({s.connection})")
+    elif s.health == "failed":
+        parts.append("DISK FAILED")
+    return ", ".join(parts), True if s.health == "ok" else (False if s.warning else None)
 
 
 def volumes(config: Config) -> Summary:
@@ -133,16 +157,22 @@ def _tpg_entry(config: Config, g: Tpg) -> Entry:
     return Entry(f"tpg{g.tag}", lambda: tpg(g), tpg_children)
 
 
+def _pool_entries(config: Config, pool_states: Callable[[], Iterable[PoolState]]) -> tuple[Entry, ...]:
+    found = {s.name: s for s in pool_states()} if any(p.replicated for p in config.pools) else {}
+    return tuple(_leaf(p.name, pool(config, p, found.get(p.name))) for p in config.pools)
+
+
 def tree(config: Config, found_disks: Callable[[], Iterable[Any]],
          cluster_state: Callable[[], str] = lambda: "single node, no cluster",
-         network_spec: Callable[[], Any] = lambda: None) -> Entry:
-    """The root entry of the whole tree; `found_disks`, `cluster_state` and `network_spec` are called only if
-    shown."""
+         network_spec: Callable[[], Any] = lambda: None,
+         pool_states: Callable[[], Iterable[PoolState]] = lambda: ()) -> Entry:
+    """The root entry of the whole tree; `found_disks`, `cluster_state`, `network_spec` and `pool_states` (this
+    node's view of the replicated pools: service.pool_state) are called only if shown."""
     from .netlisting import network_entry
 
     return Entry("/", lambda: root(config), lambda: (
         Entry("disks", lambda: disks(config, found_disks())),
-        Entry("pools", lambda: pools(config), lambda: tuple(_leaf(p.name, pool(config, p)) for p in config.pools)),
+        Entry("pools", lambda: pools(config), lambda: _pool_entries(config, pool_states)),
         Entry("volumes", lambda: volumes(config), lambda: tuple(
             Entry(v.name, lambda v=v: volume(config, v)) for v in config.volumes)),
         Entry("iscsi", lambda: iscsi(config), lambda: tuple(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sanappliance.service import cluster, network, storage
+from sanappliance.service import cluster, network, pool_state, storage
 from sanappliance.service.env import Env
 
 from . import listing
@@ -74,8 +74,10 @@ def try_ls(argv: list[str], make_env: Callable[[bool], Env], out: TextIO = sys.s
     if path is None or prefs is None:
         return False
     env = make_env(False)
-    top = listing.tree(env.store.load(), lambda: storage.list_disks(env),
-                       lambda: cluster.summary(cluster.live_host()), lambda: network.current(network.live_host()))
+    config = env.store.load()
+    top = listing.tree(config, lambda: storage.list_disks(env),
+                       lambda: cluster.summary(cluster.live_host()), lambda: network.current(network.live_host()),
+                       lambda: pool_state.pool_states(env, config))
     entry = listing.find(top, path)
     if entry is None:  # the shell says what is wrong with the path
         return False

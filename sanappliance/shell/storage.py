@@ -9,7 +9,7 @@ from configshell_fb import ExecutionError
 from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
-from sanappliance.service import storage
+from sanappliance.service import pool_state, storage
 
 from . import listing
 from .base import SanNode
@@ -75,7 +75,12 @@ class UIPool(SanNode):
         super().__init__(name, parent)
 
     def summary(self) -> tuple[str, bool | None]:
-        return listing.pool(self.config(), self.config().pool(self.name))
+        config = self.config()
+        p = config.pool(self.name)
+        if not p.replicated:
+            return listing.pool(config, p)
+        states = pool_state.pool_states(self.ctx.env(), config)  # this node's DRBD view
+        return listing.pool(config, p, next((s for s in states if s.name == p.name), None))
 
 
 class UIVolumes(SanNode):

@@ -1,7 +1,8 @@
 """The web page in a real browser: Debian's headless Chromium (driven by Selenium through chromium-driver) against the
 app served over HTTPS by werkzeug on 127.0.0.1, over stand-ins of the live system. A wrong password is refused; a
 pool, volume, target, LUN and ACL are made through the forms, seen listed, and deleted through the confirm pages; the
-dashboard updates itself; logging out ends the session. Screenshots of each page: build/reports/ui-screenshots/."""
+dashboard updates itself (a replicated pool's sync progress and split brain too); logging out ends the session.
+Screenshots of each page: build/reports/ui-screenshots/."""
 
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from sanappliance.targetd.auth import Authenticator
 from sanappliance.targetd.server import make
 from sanappliance.ui.app import create_app
 
+from ..unit.drbd_samples import config as replicated_config
 from ..unit.fakes import FakeSystem, MemoryStore
+from ..unit.test_drbd_status import STANDALONE, SYNCING
+from ..unit.test_pool_state import SYNCING_42, DrbdSystem
 from ..unit.test_ui_clusterhost import MemoryCluster
 
 pytestmark = pytest.mark.browser
@@ -49,19 +53,20 @@ class FakeDisk:
 
 
 class Site:
-    def __init__(self, tmp: Path, cluster: MemoryCluster | None = None) -> None:
-        self.store, self.system, self.cluster = MemoryStore(), FakeSystem(), cluster
+    def __init__(self, tmp: Path, cluster: MemoryCluster | None = None, system: FakeSystem | None = None,
+                 address: str = "127.0.0.1") -> None:
+        self.store, self.system, self.cluster = MemoryStore(), system or FakeSystem(), cluster
         self.system.disks = lambda config: [FakeDisk(DISK1), FakeDisk(DISK2)]
         cert, key = tmp / "ui.crt", tmp / "ui.key"
         make_self_signed(cert, key, "localhost")
         app = create_app(self.env_factory, Authenticator(USER, hash_password(PASSWORD)),  # the real 1 s delay
                          secret_key=b"s" * 32, hostname="node1", poll_seconds=1,
                          cluster_host=None if cluster is None else lambda: cluster)
-        self.server = make(app, "127.0.0.1", 0, (cert, key))
+        self.server = make(app, address, 0, (cert, key))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
         # cookies do not tell ports apart: the cluster's site is reached by another name, so each keeps its login
-        self.base = f"https://{'localhost' if cluster is not None else '127.0.0.1'}:{self.server.port}"
+        self.base = f"https://{'localhost' if cluster is not None else address}:{self.server.port}"
 
     def env_factory(self, dry_run: bool) -> Env:
         return Env(self.store, self.system, dry_run)
@@ -81,6 +86,16 @@ def site(tmp_path_factory) -> Iterator[Site]:
 @pytest.fixture(scope="module")
 def cluster_site(tmp_path_factory) -> Iterator[Site]:
     served = Site(tmp_path_factory.mktemp("ui-cluster-tls"), MemoryCluster())
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def pools_site(tmp_path_factory) -> Iterator[Site]:
+    """A node with a local and a replicated pool whose DRBD resyncs (a stand-in /proc/drbd: the real DRBD runs in
+    the VM tests), on its own address so that its login is its own too."""
+    served = Site(tmp_path_factory.mktemp("ui-pools-tls"), system=DrbdSystem(SYNCING), address="127.0.0.2")
+    served.store.config = replicated_config()
     yield served
     served.stop()
 
@@ -396,6 +411,35 @@ def test_cluster_page_actions(browser, cluster_site):
     page.shot("cluster")
     page.click("nav a[href='/']")
     page.shot("dashboard-cluster")
+    assert page.problems() == []
+
+
+def test_dashboard_shows_the_pools_replication_and_follows_it(browser, pools_site):
+    page = Page(browser, pools_site)
+    log_in(page)
+    assert page.path == "/"
+    row = page.find("#pool-p1")
+    for fragment in ("p1", "replicated", "Primary", "peer Secondary", "SyncSource", "UpToDate / Inconsistent",
+                     "23.8% ETA 0:29", "syncing", "resyncing 23.8% (this node is the source"):
+        assert fragment in row.text, fragment
+    bar = page.find("#pool-p1 progress")
+    assert bar.is_displayed() and float(bar.get_attribute("value")) == 23.8
+    assert "local disks, not replicated" in page.find("#pool-local").text
+    assert page.find("#pool-p1").get_attribute("data-state") == ""
+    page.shot("dashboard-pools-syncing")
+
+    pools_site.system.text = SYNCING_42  # the resync goes on: the bar and the ETA follow, no reload
+    page.wait(lambda: page.find("[data-key='pool:p1:sync']").text == "42.1% ETA 0:35", "the sync progress")
+    page.wait(lambda: float(page.find("#pool-p1 progress").get_attribute("value")) == 42.1, "the progress bar")
+
+    pools_site.system.text = STANDALONE  # a split brain: the warning in words, the warning style, the command
+    page.wait(lambda: page.find("[data-key='pool:p1:health']").text == "SPLIT BRAIN", "the split-brain verdict")
+    page.wait(lambda: not page.find("#pool-p1 progress").is_displayed(), "the sync bar to go")
+    assert page.find("#pool-p1").get_attribute("data-state") == "warning"
+    assert "sanctl /pools/p1 recover victim=NODE" in page.find("#pool-p1").text
+    assert page.find("[data-key='pool:p1:connection']").text == "StandAlone"
+    assert not page.find("[data-reload]").is_displayed()  # updated in place: nothing to reload
+    page.shot("dashboard-pools-split-brain")
     assert page.problems() == []
 
 

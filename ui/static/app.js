@@ -38,6 +38,25 @@ function startPolling(root) {
           node.textContent = value;
         }
       }
+      // a progress bar's value, a part shown only while its value is true, a style by state ("warning", "ok")
+      for (const node of root.querySelectorAll("[data-value-key]")) {
+        const value = data.values[node.dataset.valueKey];
+        if (value !== undefined && node.value !== Number(value)) {
+          node.value = Number(value);
+        }
+      }
+      for (const node of root.querySelectorAll("[data-show-key]")) {
+        const value = data.values[node.dataset.showKey];
+        if (value !== undefined) {
+          node.hidden = !value;
+        }
+      }
+      for (const node of root.querySelectorAll("[data-state-key]")) {
+        const value = data.values[node.dataset.stateKey];
+        if (value !== undefined && node.dataset.state !== String(value)) {
+          node.dataset.state = value;
+        }
+      }
       if (reload) {
         reload.hidden = data.layout === root.dataset.layout;
       }

@@ -1,0 +1,35 @@
+"""The dashboard's pools: each pool local or replicated, and for a replicated one this node's DRBD view (role here,
+connection, disk states, sync progress, health in words) from service.pool_state, as table rows and as the values the
+page updates in place (`pool:NAME:FIELD`, see app.js: text by data-key, the progress bar by data-value-key, the sync
+bar shown by data-show-key, the warning style by data-state-key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanappliance.service.pool_state import PoolState
+
+WORDS = {"ok": "in sync", "syncing": "syncing", "degraded": "DEGRADED", "split-brain": "SPLIT BRAIN",
+         "disconnected": "DISCONNECTED", "down": "DOWN", "failed": "DISK FAILED", "unknown": "unknown"}
+FIELDS = ("role", "peer_role", "connection", "disk", "peer_disk", "sync", "sync_percent", "syncing", "health",
+          "explanation", "state")
+
+
+def replication(s: PoolState) -> dict[str, Any]:
+    """The replication columns of one pool (empty for a local pool)."""
+    if not s.replicated:
+        return {}
+    return {"role": s.role or "-", "peer_role": s.peer_role or "-", "connection": s.connection or "-",
+            "disk": s.disk or "-", "peer_disk": s.peer_disk or "-", "sync": s.sync or "-",
+            "sync_percent": s.sync_percent or 0, "syncing": s.syncing,
+            "health": WORDS.get(s.health, s.health), "explanation": s.explanation,
+            "state": "warning" if s.warning else ("ok" if s.health == "ok" else "")}
+
+
+def values(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """`pool:NAME:FIELD` -> value, for the replicated pools' rows."""
+    found: dict[str, Any] = {}
+    for row in rows:
+        for key in FIELDS if row["replication"] else ():
+            found[f"pool:{row['name']}:{key}"] = row["replication"][key]
+    return found
