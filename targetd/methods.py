@@ -9,7 +9,7 @@ from typing import Any
 
 from sanappliance import __version__
 from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
-from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, volumes
+from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, replicated, volumes
 from sanappliance.service.env import Env
 from sanappliance.service.space import ExportSpace, api_tpg
 
@@ -226,6 +226,18 @@ def san_peer_logs(ctx: Context, since: str, until: str, lines: int) -> str:
     return cluster.logs(ctx.cluster_host(), "", since, until, lines)
 
 
+def san_peer_replica_info(ctx: Context, disk: str) -> dict[str, Any]:
+    return replicated.replica_info(ctx.env, replicated.live_hosts(ctx.cluster_host()), disk)
+
+
+def san_peer_replica_prepare(ctx: Context, pool: str) -> list[str]:
+    return replicated.prepare(ctx.env, replicated.live_hosts(ctx.cluster_host()), pool)
+
+
+def san_peer_replica_files(ctx: Context) -> list[str]:
+    return replicated.sync_files(ctx.env, replicated.live_hosts(ctx.cluster_host()))
+
+
 # --- the cluster's daily operations (service.cluster_ops): each checked first; dry_run returns the plan only ------
 
 def _env(ctx: Context, dry_run: bool) -> Env:
@@ -303,6 +315,9 @@ JOIN_METHODS: dict[str, Method] = {
 # corosync authkey), and only these.
 PEER_METHODS: dict[str, Method] = {
     "san_peer_logs": Method(san_peer_logs, (_s("since", ""), _s("until", ""), _i("lines", 200))),
+    "san_peer_replica_info": Method(san_peer_replica_info, (_s("disk"),)),
+    "san_peer_replica_prepare": Method(san_peer_replica_prepare, (_s("pool"),)),
+    "san_peer_replica_files": Method(san_peer_replica_files),
 }
 
 TYPE = _s("init_type", exports.INIT_TYPE)

@@ -163,6 +163,11 @@ class ClusterHost:
                 raise SanError(f"cibadmin refused the new CIB: {(pushed.stderr or pushed.stdout).strip()}",
                                field="cib")
 
+    def wait_idle(self, timeout: float) -> str:
+        """Until Pacemaker has no action left to run ("" then), else what crm_resource --wait said."""
+        result = run([CRM_RESOURCE, "--wait", f"--timeout={int(timeout)}"], check=False, timeout=timeout + 60)
+        return "" if result.returncode == 0 else (result.stderr or result.stdout).strip()[-300:] or "timed out"
+
     def status_xml(self) -> str:
         return run([CRM_MON, "--one-shot", "--inactive", "--output-as=xml"], timeout=60).stdout
 

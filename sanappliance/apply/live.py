@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -56,11 +57,15 @@ class LiveSystem:
             return Facts()
         found = self.disks(config)
         ours = {d for p in config.pools for d in p.disks}
+        ours |= {n.disk for p in config.pools if p.replication is not None for n in p.replication.nodes}
         sizes = lvm.vg_sizes()
+        # a replicated pool's VG is seen only where DRBD is Primary: elsewhere its size is not known here
+        pool_sizes = {p.name: sizes[p.vg] if p.vg in sizes else sum(d.size for d in found if d.path in p.disks)
+                      for p in config.pools if p.vg in sizes or p.replication is None}
+        node = socket.gethostname() if any(p.replication is not None for p in config.pools) else ""
         return Facts(disk_sizes={d.path: d.size for d in found},
                      disks_in_use={d.path: d.in_use for d in found if d.in_use and d.path not in ours},
-                     pool_sizes={p.name: sizes[p.vg] if p.vg in sizes else sum(
-                         d.size for d in found if d.path in p.disks) for p in config.pools})
+                     pool_sizes=pool_sizes, node=node)
 
     def pool_usage(self, config: Config) -> dict[str, tuple[int, int]]:
         if not config.pools:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sanappliance.errors import SanError
 from sanappliance.lio import plan as P
 from sanappliance.lio.render import render
-from sanappliance.lio.state import changed
+from sanappliance.lio.state import LioState, changed
 from sanappliance.model.config import Config
+from sanappliance.model.partition import partition
 from sanappliance.model.validate import check
 from sanappliance.storage import plan as S
 
@@ -32,25 +33,61 @@ class Plan:
     storage_removals: tuple[S.Action, ...]
     storage_creations: tuple[S.Action, ...]
     lio_creations: tuple[P.Action, ...]
+    clustered: tuple[str, ...] = ()  # the clustered part's changes, which Pacemaker makes after the CIB push
 
     def describe(self) -> tuple[str, ...]:
         steps: Sequence[P.Action | S.Action] = (*self.lio_deletes, *self.storage_removals,
                                                  *self.storage_creations, *self.lio_creations)
-        return tuple(a.describe() for a in steps)
+        return tuple(a.describe() for a in steps) + self.clustered
+
+
+def _without(observed: LioState, clustered: LioState) -> LioState:
+    """The live state without the clustered targets and their backstores: Pacemaker's agents own those."""
+    return LioState({k: v for k, v in observed.storage.items() if k not in clustered.storage},
+                    {k: v for k, v in observed.targets.items() if k not in clustered.targets}, observed.discovery)
 
 
 def make_plan(env: Env, before: Config, after: Config, *, everything: bool = False) -> Plan:
-    """The plan from `before` to `after`. Only the LIO objects the change touches are read and compared, unless
-    `everything` (converging: the whole live state is brought in line)."""
+    """The plan from `before` to `after` for this node: the local parts only (model.partition; the clustered part
+    is Pacemaker's). Only the LIO objects the change touches are read and compared, unless `everything`
+    (converging: the whole live state but the clustered objects is brought in line)."""
+    split_before, split_after = partition(before), partition(after)
+    before, after = split_before.local, split_after.local
     disks = {d for p in (*before.pools, *after.pools) for d in p.disks}
     desired = render(after)
     scope = None if everything else changed(render(before), desired)
-    lio_actions = P.plan(env.system.read_lio(scope), desired.restrict(scope))
+    observed = env.system.read_lio(scope)
+    if scope is None:
+        clustered = render(split_after.clustered)
+        clustered_before = render(split_before.clustered)
+        observed = _without(observed, LioState({**clustered_before.storage, **clustered.storage},
+                                               {**clustered_before.targets, **clustered.targets}))
+    lio_actions = P.plan(observed, desired.restrict(scope))
     lvm_now, lvm_want = env.system.read_lvm(disks), S.desired(after)
     return Plan(tuple(a for a in lio_actions if isinstance(a, LIO_DELETES)),
                 tuple(S.plan_removals(lvm_now, lvm_want, S.desired(before))),
                 tuple(S.plan_creations(lvm_now, lvm_want)),
-                tuple(a for a in lio_actions if not isinstance(a, LIO_DELETES)))
+                tuple(a for a in lio_actions if not isinstance(a, LIO_DELETES)),
+                clustered_changes(split_before.clustered, split_after.clustered))
+
+
+def clustered_changes(before: Config, after: Config) -> tuple[str, ...]:
+    """What a change of the clustered part asks of Pacemaker, in words (the CIB push does it)."""
+    lines: list[str] = []
+    where = "on the node where the pool is Promoted"
+
+    def diff(kind: str, old: dict[str, object], new: dict[str, object], verb: str = "change") -> None:
+        for name in sorted(new.keys() - old.keys()):
+            lines.append(f"cluster: create {kind} {name}")
+        for name in sorted(old.keys() - new.keys()):
+            lines.append(f"cluster: delete {kind} {name}")
+        for name in sorted(k for k in old.keys() & new.keys() if old[k] != new[k]):
+            lines.append(f"cluster: {verb} {kind} {name}")
+
+    diff("replicated pool", {p.name: p for p in before.pools}, {p.name: p for p in after.pools})
+    diff("volume", {v.name: v for v in before.volumes}, {v.name: v for v in after.volumes}, "resize")
+    diff("target", {t.iqn: t for t in before.targets}, {t.iqn: t for t in after.targets}, "reload")
+    return tuple(f"{line} ({where})" if " volume " in line or " target " in line else line for line in lines)
 
 
 def execute(env: Env, plan: Plan) -> None:
@@ -72,6 +109,9 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     saved = env.store.save(after, before.generation)  # the intent first: a crash mid-way converges on the next run
     try:
         execute(env, plan)
+        settle = getattr(env.store, "settle", None)  # a cluster node's store: Pacemaker acts on the CIB push
+        if settle is not None:
+            settle()
     except SanError as exc:
         restored = env.store.save(before, saved.generation)
         try:

@@ -42,7 +42,8 @@ class Env:
 
 
 def live_env(dry_run: bool = False) -> Env:
+    """This node's environment; once the node is in a cluster, its store keeps the clustered part in the CIB."""
+    from sanappliance.apply.cluster_store import ClusteredStore
     from sanappliance.apply.live import LiveSystem
-    from sanappliance.apply.store import ConfigStore
 
-    return Env(ConfigStore(), LiveSystem(), dry_run)
+    return Env(ClusteredStore(), LiveSystem(), dry_run)

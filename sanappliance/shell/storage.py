@@ -9,7 +9,7 @@ from configshell_fb import ExecutionError
 from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
-from sanappliance.service import pool_state, storage
+from sanappliance.service import pool_state, replicated, storage
 
 from . import listing
 from .base import SanNode
@@ -62,8 +62,25 @@ class UIPools(SanNode):
             return [d.path for d in storage.list_disks(self.ctx.env()) if d.path.startswith(text) and not d.in_use]
         return []
 
+    def ui_command_create_replicated(self, name: str, disk: str, peer_disk: str, ip: str | None = None,
+                                     address: str | None = None, peer_address: str | None = None) -> None:
+        """create_replicated NAME DISK PEER_DISK [ip=ADDR/PREFIX[@LINK],...] [address=A] [peer_address=B]: a pool
+        replicated by DRBD between this node (DISK) and the other cluster node (PEER_DISK), both named by
+        /dev/disk/by-id paths. ip: its floating portal addresses (one per storage network). The replication
+        addresses default to each node's replication (else cluster) network address. The initial sync starts
+        from this node; `ls /pools` shows its progress."""
+        ips = [part for part in (ip or "").split(",") if part]
+        outcome = self.call(f"Created replicated pool {name}.", replicated.create, replicated.live_hosts(), name,
+                            disk, peer_disk, ips=ips, address=address or "", peer_address=peer_address or "")
+        if not outcome.dry_run:
+            for step in outcome.plan:
+                self.ctx.write(f"  {step}")
+
     def ui_command_delete(self, name: str) -> None:
-        """delete NAME: remove an empty pool and release its disks."""
+        """delete NAME: remove an empty pool and release its disks (a replicated pool: on both nodes)."""
+        if any(p.name == name and p.replicated for p in self.config().pools):
+            self.call(f"Deleted replicated pool {name}.", replicated.delete, replicated.live_hosts(), name)
+            return
         self.call(f"Deleted pool {name}.", storage.delete_pool, name)
 
     def ui_complete_delete(self, parameters: dict[str, Any], text: str, current_param: str) -> list[str]:

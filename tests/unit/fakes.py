@@ -131,8 +131,8 @@ class FakeSystem:
         return sorted(self.disk_sizes)
 
     def facts(self, config: Config) -> Facts:
-        return Facts(disk_sizes=dict(self.disk_sizes), pool_sizes={
-            p.name: sum(self.disk_sizes.get(d, 0) for d in p.disks) for p in config.pools})
+        return Facts(disk_sizes=dict(self.disk_sizes), pool_sizes={  # a replicated pool's size: not known here
+            p.name: sum(self.disk_sizes.get(d, 0) for d in p.disks) for p in config.pools if p.replication is None})
 
     def pool_usage(self, config: Config) -> dict[str, tuple[int, int]]:
         lvm, usage = self.lvm, {}

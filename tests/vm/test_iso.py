@@ -32,7 +32,10 @@ def bios(request, images, persist_disk):
 def test_bios_boot_to_a_running_live_appliance(bios):
     node = bios.node("live")
     print(f"\nISO (BIOS) ready {node.ready_seconds:.1f} s after qemu start")
-    assert node.sh("systemctl is-system-running").stdout.strip() == "running"
+    state = node.sh("systemctl is-system-running", check=False).stdout.strip()
+    failed = node.sh("systemctl --failed --no-legend --plain; journalctl -b -p warning --no-pager | tail -40",
+                     check=False).stdout
+    assert state == "running", f"system {state}:\n{failed}"
     assert "boot=live" in node.sh("cat /proc/cmdline").stdout
     assert node.sh("findmnt -n -o FSTYPE /").stdout.strip() == "overlay"
     assert node.sh("sanctl --version").stdout.strip() == f"sanctl {__version__}"
