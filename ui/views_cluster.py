@@ -97,12 +97,25 @@ CLUSTER_ACTIONS: dict[str, Action] = {
 }
 
 
+def _move_to(view: ClusterView, members: list[status.ResourceState]) -> str:
+    """The node a move would offer first: one where the unit (or a promotable clone's Promoted role) is not."""
+    promoted = {n for r in members if r.role == "Promoted" for n in r.nodes}
+    present = promoted or {n for r in members for n in r.nodes}
+    return next((n.name for n in view.state.nodes if n.name not in present), "")
+
+
 def _resources(view: ClusterView) -> list[dict[str, Any]]:
-    """One row per resource id (a clone's instances are one row: their roles and nodes together)."""
+    """One row per resource id (a clone's instances are one row: their roles and nodes together). A member of a
+    group or clone names its `unit` (the group or clone): Pacemaker moves that as a whole, so the move and clear
+    buttons act on the unit, once, on the row of its first member."""
     rows: dict[str, dict[str, Any]] = {}
+    units: dict[str, list[status.ResourceState]] = {}
     nodes = [n.name for n in view.state.nodes]
     for r in view.state.resources:
-        row = rows.setdefault(r.name, {"name": r.name, "agent": r.agent, "roles": [], "nodes": [], "failed": False})
+        unit = r.parent or r.name
+        row = rows.setdefault(r.name, {"name": r.name, "agent": r.agent, "roles": [], "nodes": [], "failed": False,
+                                       "unit": unit, "unit_first": unit not in units})
+        units.setdefault(unit, []).append(r)
         if r.role and r.role not in row["roles"]:
             row["roles"].append(r.role)
         row["nodes"].extend(n for n in r.nodes if n not in row["nodes"])
@@ -110,7 +123,7 @@ def _resources(view: ClusterView) -> list[dict[str, Any]]:
     for row in rows.values():
         row["stopped"] = any(role == "Stopped" for role in row["roles"]) or not row["roles"]
         row["running"] = any(role != "Stopped" for role in row["roles"])
-        row["move_to"] = next((n.name for n in view.state.nodes if n.name not in row["nodes"]), "")
+        row["move_to"] = _move_to(view, units[row["unit"]])
         # a storage resource that may run on no node yet: Pacemaker's fencing gate keeps it off untested nodes
         storage = re.match(cib.STORAGE_PATTERN, row["name"]) is not None
         row["gated"] = storage and not row["running"] and set(view.untested or ()) >= set(nodes) and bool(nodes)
@@ -124,7 +137,8 @@ def render_cluster(forms: Mapping[str, FormState] | None = None, code: int = 200
     placed: set[str] = set()
     if view.state.formed:
         placed = {"cleanup", "fencing-test"} | {f"online-{n.name}" for n in view.state.nodes} | {
-            f"{kind}-{r['name']}" for r in resources for kind in ("start", "clear", "cleanup")}
+            f"{kind}-{r['name']}" for r in resources for kind in ("start", "cleanup")} | {
+            f"clear-{r['unit']}" for r in resources if r["unit_first"]}
     return render_template("cluster.html", title="Cluster", page="cluster", cluster=view.state, view=view,
                            resources=resources, node_names=[n.name for n in view.state.nodes], forms=forms,
                            stray_errors=stray(forms, placed), form_cluster=status.FORM_CLUSTER,

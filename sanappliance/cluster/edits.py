@@ -153,9 +153,12 @@ def move(rsc: str, node: str) -> Change:
 
 def clear(rsc: str) -> Change:
     def change(config: ET.Element) -> None:
-        find_resource(config, rsc)
+        el = find_resource(config, rsc)
         constraints = _constraints(config)
         found = _cli_constraints(constraints, rsc)
+        parent = _parent(config, el)
+        if not found and parent is not None:  # moves go on the group or clone (see move)
+            raise SanError(f"part of {parent}: clear that instead", field="resource", value=rsc, kind=INVALID)
         if not found:
             raise SanError("no move or ban is in place for this resource", field="resource", value=rsc,
                            kind=CONFLICT)

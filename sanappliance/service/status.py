@@ -47,6 +47,7 @@ class ResourceState:
     role: str  # Started, Stopped, Promoted, Unpromoted, ...
     nodes: tuple[str, ...] = ()  # where it runs
     failed: bool = False
+    parent: str = ""  # the clone or group it is part of: moves, clears and stops act on that one; "" at the top
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,8 @@ def cluster_state(read: Callable[[], Any] | None, hostname: str) -> ClusterState
         return single_node(hostname)
     nodes = tuple(NodeState(n.name, n.state, n.name == hostname, bool(getattr(n, "is_dc", False)))
                   for n in found.nodes)
-    resources = tuple(ResourceState(r.id, r.agent, r.role, tuple(r.nodes), bool(r.failed)) for r in found.resources)
+    resources = tuple(ResourceState(r.id, r.agent, r.role, tuple(r.nodes), bool(r.failed),
+                                    str(getattr(r, "parent", "") or "")) for r in found.resources)
     fence_devices = [r for r in resources if r.agent.startswith("stonith:")]
     fencing = ", ".join(f"{r.name} {r.role.lower()}" + (f" on {', '.join(r.nodes)}" if r.nodes else "")
                         for r in fence_devices) or "NO FENCE DEVICE"

@@ -143,6 +143,10 @@ def test_moving_a_promotable_clone_moves_its_promoted_role_and_a_member_is_refus
     assert ET.fromstring(host.cib).find(".//rsc_location[@id='cli-prefer-san-c']").get("role") == "Promoted"
     with pytest.raises(SanError, match="part of san-c"):
         cluster_ops.move(env(), host, "san-c-rsc", "node2")
+    with pytest.raises(SanError, match="part of san-c: clear that instead"):
+        cluster_ops.clear(env(), host, "san-c-rsc")
+    cluster_ops.clear(env(), host, "san-c")
+    assert ET.fromstring(host.cib).find(".//rsc_location[@rsc='san-c']") is None
 
 
 def test_stop_start_and_maintenance():

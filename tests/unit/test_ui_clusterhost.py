@@ -107,17 +107,40 @@ class MemoryCluster:
                        f'standby="{str(attrs.get(name, {}).get("standby") == "on").lower()}" maintenance="false" '
                        f'unclean="false" is_dc="{str(name == dc).lower()}"/>')
         out.append("</nodes><resources>")
-        for el in config.iterfind("resources/primitive"):
+
+        def stopped(el: ET.Element) -> bool:
+            return any(p.get("name") == "target-role" and p.get("value") == "Stopped"
+                       for p in el.iterfind("meta_attributes/nvpair"))
+
+        def where(el: ET.Element) -> list[str]:
+            """Where a top-level resource (primitive, group, clone) may run, the preferred node first."""
             rid = el.get("id", "")
-            stopped = any(p.get("name") == "target-role" and p.get("value") == "Stopped"
-                          for p in el.iterfind("meta_attributes/nvpair"))
-            where = [n for n in usable if not rid.startswith("san-") or cib.FENCING_TESTED in attrs.get(n, {})]
-            if prefer.get(rid) in where:
-                where = [prefer[rid]]
-            node = "" if stopped or not where else where[0]
+            found = [n for n in usable if not rid.startswith("san-") or cib.FENCING_TESTED in attrs.get(n, {})]
+            return [] if stopped(el) else sorted(found, key=lambda n: n != prefer.get(rid))
+
+        def instance(el: ET.Element, node: str, role: str = "Started") -> str:
+            rid = el.get("id", "")
             failed = any(f[0] == rid for f in self.failures)
-            out.append(f'<resource id="{rid}" resource_agent="{agent_of(el)}" role="{"Started" if node else "Stopped"}"'
-                       f' failed="{str(failed).lower()}">' + (f'<node name="{node}"/>' if node else "") + "</resource>")
+            role = role if node and not stopped(el) else "Stopped"
+            return (f'<resource id="{rid}" resource_agent="{agent_of(el)}" role="{role}" '
+                    f'failed="{str(failed).lower()}">' + (f'<node name="{node}"/>' if role != "Stopped" else "")
+                    + "</resource>")
+
+        resources = config.find("resources")
+        for el in resources if resources is not None else ():
+            nodes = where(el)
+            if el.tag == "primitive":  # the preferred (or first) node
+                out.append(instance(el, nodes[0] if nodes else ""))
+            elif el.tag == "group":  # every member on the group's node
+                out.append(f'<group id="{el.get("id")}" number_resources="{len(el.findall("primitive"))}">'
+                           + "".join(instance(m, nodes[0] if nodes else "") for m in el.iterfind("primitive"))
+                           + "</group>")
+            elif el.tag == "clone":  # one instance per node; a promotable one Promoted on the preferred node
+                member = el.find("primitive")
+                promotable = edits.promotable(el)
+                out.append(f'<clone id="{el.get("id")}" multi_state="{str(promotable).lower()}">' + "".join(
+                    instance(member, n, ("Promoted" if i == 0 else "Unpromoted") if promotable else "Started")
+                    for i, n in enumerate(nodes)) + (instance(member, "") if not nodes else "") + "</clone>")
         out.append("</resources><failures>")
         for rsc, node, task, state, count in self.failures:
             out.append(f'<failure op_key="{rsc}_{task}_10000" node="{node}" task="{task}" status="{state}" '
