@@ -7,6 +7,8 @@ For pool P (DRBD resource and VG san-P), every id starts with `san-` (a location
       primitive san-P-drbd           ocf:linbit:drbd drbd_resource=san-P  (monitor: Promoted 29s, Unpromoted 31s)
     group san-P                      started in this order, stopped in the reverse one, all on one node
       primitive san-P-vg             ocf:heartbeat:LVM-activate vgname=san-P vg_access_mode=system_id
+      primitive san-P-volumes        ocf:sanappliance:volumes vg=san-P volumes  (the pool's LVs: created and grown
+                                     here; volumes: volumes_param, reloadable)
       primitive san-P-block-IP       ocf:heartbeat:portblock action=block    (per floating address, Pool.portblock)
       primitive san-P-ip-IP          ocf:heartbeat:IPaddr2 ip cidr_netmask [nic]  (per floating address)
       primitive san-P-target-IQN     ocf:sanappliance:target iqn pool config  (per target on the pool's volumes;
@@ -26,17 +28,20 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
+from sanappliance.agent.volumes import encode_volumes
 from sanappliance.cluster.cib import _nvset, _replace, _section, merge_cib, parse_cib
 from sanappliance.cluster.model import ClusterSpec
 from sanappliance.errors import CONFLICT, SanError
 from sanappliance.lio.clustered import config_param
-from sanappliance.model.config import Config, Pool
+from sanappliance.model.config import Config, Pool, VolumeKind
 from sanappliance.model.replication import targets_of_pool
+from sanappliance.storage.plan import round_to_extent
 
 from .render import resource_name
 
 ISCSI_PORT = "3260"
 TARGET_AGENT = ("ocf", "sanappliance", "target")
+VOLUMES_AGENT = ("ocf", "sanappliance", "volumes")
 DRBD_AGENT = ("ocf", "linbit", "drbd")
 CLONE_META = (("promotable", "true"), ("promoted-max", "1"), ("promoted-node-max", "1"), ("clone-max", "2"),
               ("clone-node-max", "1"), ("notify", "true"))
@@ -47,6 +52,8 @@ DRBD_OPS = (("start", "0s", "240s", ""), ("promote", "0s", "90s", ""), ("demote"
 VG_OPS = (("start", "0s", "90s", ""), ("stop", "0s", "90s", ""), ("monitor", "30s", "90s", ""))
 IP_OPS = (("monitor", "10s", "20s", ""),)
 PORTBLOCK_OPS = (("monitor", "10s", "10s", ""),)
+VOLUMES_OPS = (("start", "0s", "120s", ""), ("stop", "0s", "60s", ""), ("monitor", "30s", "60s", ""),
+               ("reload-agent", "0s", "120s", ""))
 TARGET_OPS = (("start", "0s", "120s", ""), ("stop", "0s", "120s", ""), ("monitor", "20s", "30s", ""),
               ("reload-agent", "0s", "120s", ""))
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -77,6 +84,10 @@ class PoolIds:
     @property
     def vg(self) -> str:
         return f"{self.prefix}-vg"
+
+    @property
+    def volumes(self) -> str:
+        return f"{self.prefix}-volumes"
 
     @property
     def colocation(self) -> str:
@@ -123,12 +134,22 @@ def drbd_clone(pool: Pool) -> ET.Element:
     return clone
 
 
+def volumes_param(config: Config, pool: Pool) -> str:
+    """The volumes agent's `volumes`: the pool's LVs (name, size rounded up to whole extents as LVM does, as the
+    local storage plan does) as compact JSON, sorted by name."""
+    return encode_volumes((v.name, round_to_extent(v.size)) for v in config.volumes
+                          if v.pool == pool.name and v.kind is VolumeKind.LV)
+
+
 def pool_group(config: Config, pool: Pool) -> ET.Element:
-    """The pool's group: VG, (port block,) floating addresses, targets, (port unblock), started in that order."""
+    """The pool's group: VG, its volumes, (port block,) floating addresses, targets, (port unblock), started in
+    that order."""
     ids = PoolIds(pool.name)
     group = ET.Element("group", {"id": ids.group})
     group.append(_primitive(ids.vg, ("ocf", "heartbeat", "LVM-activate"),
                             [("vgname", pool.vg), ("vg_access_mode", "system_id")], VG_OPS))
+    group.append(_primitive(ids.volumes, VOLUMES_AGENT, [("vg", pool.vg), ("volumes", volumes_param(config, pool))],
+                            VOLUMES_OPS))
     ips = [fip.ip for fip in pool.floating_ips]
     if pool.portblock:
         for ip in ips:
@@ -219,4 +240,5 @@ def merge_pools(current: str, spec: ClusterSpec, config: Config) -> str:
     return merge_cib(ET.tostring(root, encoding="unicode"), spec)
 
 
-__all__ = ["PoolIds", "constraints", "drbd_clone", "fragments", "merge_pools", "pool_group", "pools_in_cib"]
+__all__ = ["PoolIds", "constraints", "drbd_clone", "fragments", "merge_pools", "pool_group", "pools_in_cib",
+           "volumes_param"]

@@ -1,4 +1,5 @@
-"""ocf:sanappliance:target's meta-data (OCF 1.1), kept apart so `meta-data` imports nothing else.
+"""ocf:sanappliance:target's meta-data (OCF 1.1), kept apart so `meta-data` imports nothing else; the head and
+the actions' lines are shared with ocf:sanappliance:volumes (volumes_meta.py).
 
 resource-agents' ocf-tester checks meta-data with `xmllint --valid` against ra-api-1.dtd, an OCF 1.0 DTD that
 knows neither the `reloadable` parameter attribute nor the `reload-agent` action of OCF 1.1 (Pacemaker 3.0 needs
@@ -14,12 +15,22 @@ from sanappliance import __version__
 ACTIONS = (("start", "120s", ""), ("stop", "120s", ""), ("monitor", "30s", "20s"), ("reload-agent", "120s", ""),
            ("validate-all", "30s", ""), ("meta-data", "5s", ""))
 
-META_DATA = f"""<?xml version="1.0"?>
+# The XML declaration and the DTD with the two OCF 1.1 additions declared in its internal subset (see above)
+HEAD = """<?xml version="1.0"?>
 <!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd" [
 <!ATTLIST parameter reloadable (1|0) "0">
 <!ATTLIST action name CDATA #REQUIRED>
 ]>
-<resource-agent name="target" version="{__version__}">
+"""
+
+
+def actions_xml(actions: tuple[tuple[str, str, str], ...]) -> str:
+    """The <action> lines of (name, timeout, interval) triples (interval "" for none)."""
+    return "\n".join(f'<action name="{n}" timeout="{t}"' + (f' interval="{i}"' if i else "") + " />"
+                     for n, t, i in actions)
+
+
+META_DATA = HEAD + f"""<resource-agent name="target" version="{__version__}">
 <version>1.1</version>
 <longdesc lang="en">
 A whole iSCSI target of the sanappliance: its TPGs, portals, LUNs with their backstores, ACLs, mapped LUNs and
@@ -49,7 +60,7 @@ secrets, which the agent never prints).
 </parameter>
 </parameters>
 <actions>
-{chr(10).join(f'<action name="{n}" timeout="{t}"' + (f' interval="{i}"' if i else '') + ' />' for n, t, i in ACTIONS)}
+{actions_xml(ACTIONS)}
 </actions>
 </resource-agent>
 """

@@ -31,15 +31,17 @@ from sanappliance.model.config import Config, VolumeKind
 from sanappliance.model.validate import validate
 from sanappliance.model.values import check_iqn, normalize_wwn
 
-# OCF return codes (resource-agents' ocf-returncodes)
-OCF_SUCCESS = 0
-OCF_ERR_GENERIC = 1
-OCF_ERR_ARGS = 2
-OCF_ERR_UNIMPLEMENTED = 3
-OCF_ERR_PERM = 4
-OCF_ERR_INSTALLED = 5
-OCF_ERR_CONFIGURED = 6
-OCF_NOT_RUNNING = 7
+from .ocf import (  # noqa: F401 - the codes are part of this module's interface (tests, callers)
+    OCF_ERR_ARGS,
+    OCF_ERR_CONFIGURED,
+    OCF_ERR_GENERIC,
+    OCF_ERR_INSTALLED,
+    OCF_ERR_PERM,
+    OCF_ERR_UNIMPLEMENTED,
+    OCF_NOT_RUNNING,
+    OCF_SUCCESS,
+    Refused,
+)
 
 USAGE = "usage: target {start|stop|monitor|reload-agent|validate-all|meta-data}"
 
@@ -66,15 +68,6 @@ class Params:
     def from_env(cls, env: Mapping[str, str]) -> Params:
         return cls(env.get("OCF_RESKEY_iqn", "").strip(), env.get("OCF_RESKEY_pool", "").strip(),
                    env.get("OCF_RESKEY_config", ""))
-
-
-class Refused(Exception):
-    """An action ends with this OCF code and reason."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
 
 
 def secrets_in_text(text: str) -> tuple[str, ...]:

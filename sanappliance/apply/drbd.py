@@ -2,11 +2,12 @@
 DRBD device (the pure parts are sanappliance.drbd: render, commands, status, lvm).
 
 Creating a pool, in order (docs/REPLICATION.md): both nodes `write_files`, `modprobe`, `create_md`, `up`; one
-node `primary(force=True)` (the initial full sync starts from it), `create_vg`, `deactivate_vg`, `secondary`;
-then one CIB push (drbd.cib.merge_pools through apply.cluster.ClusterHost.push_cib) hands the pool to Pacemaker.
+node `primary(force=True)` (the initial full sync starts from it), `create_vg` (with its keeper LV `san.keep`:
+LVM-activate's monitor fails on a VG without an LV), `deactivate_vg`, `secondary`; then one CIB push
+(drbd.cib.merge_pools through apply.cluster.ClusterHost.push_cib) hands the pool to Pacemaker.
 Each step looks first and does only what is missing: create-md skips a disk that holds DRBD meta data already,
 up becomes adjust on a resource that is up, primary/secondary/down skip a resource in that state already, the VG
-is made only where it is not.
+is made only where it is not, its keeper LV only when missing.
 
 The decisions are pure functions (unit-tested); `DrbdHost` runs them. `python3 -m sanappliance.apply.drbd`
 runs the steps on a saved configuration (used by the VM test; `--dry-run` prints the commands instead).
@@ -19,9 +20,10 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from sanappliance.agent.volumes import KEEPER_LV, KEEPER_TAG
 from sanappliance.drbd import commands, lvm, render, status
 from sanappliance.errors import CONFLICT, INVALID, SanError
 from sanappliance.model.config import Config, Pool
@@ -127,6 +129,7 @@ def parse_system_id(text: str) -> str:
 class VgPlan:
     pvcreate: bool
     vgcreate: bool
+    keeper: bool = False  # the keeper LV was made (keeper_argv)
 
 
 def vg_plan(pvs_report: str, device: str, vg: str) -> VgPlan:
@@ -148,6 +151,27 @@ def vgcreate_argv(vg: str, device: str, system_id: str) -> list[str]:
     node's system ID (LVM-activate vg_access_mode=system_id hands it over on failover)."""
     return [LVM, "vgcreate", "--yes", "--addtag", LVM_TAG, "--setautoactivation", "n", "--systemid", system_id,
             vg, device]
+
+
+def lvs_names_argv(vg: str) -> list[str]:
+    return [LVM, "lvs", "--reportformat", "json", "-o", "lv_name", vg]
+
+
+def needs_keeper(lvs_report: str | None) -> bool:
+    """From `lvs_names_argv`'s report (None: the VG is made only now): whether the keeper LV is still missing.
+    LVM-activate's monitor fails on a VG without any LV, so a pool's VG is never without one, even before its
+    first volume; no user volume can be named like it (their names have no '.'), so the volumes agent never
+    touches it."""
+    if lvs_report is None:
+        return True
+    return KEEPER_LV not in {lv["lv_name"] for lv in json.loads(lvs_report)["report"][0]["lv"]}
+
+
+def keeper_argv(vg: str) -> list[str]:
+    """One extent, tagged apart from the appliance's volumes (the volumes agent removes only LVs tagged
+    `sanappliance`)."""
+    return [LVM, "lvcreate", "--yes", "--wipesignatures", "y", "-n", KEEPER_LV, "-l", "1", "--addtag", KEEPER_TAG,
+            vg]
 
 
 # --- side effects ----------------------------------------------------------------------------------------------------
@@ -275,8 +299,8 @@ class DrbdHost:
         return found
 
     def create_vg(self, pool: Pool) -> VgPlan:
-        """pvcreate + vgcreate on /dev/drbdN, as far as they are missing (on the Primary: a Secondary's device
-        cannot be opened)."""
+        """pvcreate + vgcreate on /dev/drbdN and the keeper LV in it, as far as they are missing (on the Primary:
+        a Secondary's device cannot be opened)."""
         rep = _rep(pool)
         device = self.device(pool)
         if device.role != "Primary":
@@ -288,6 +312,13 @@ class DrbdHost:
             self._change([LVM, "pvcreate", "--yes", rep.device])
         if plan.vgcreate:
             self._change(vgcreate_argv(pool.vg, rep.device, self.system_id()))
+        if self.dry_run and plan.vgcreate:
+            report = None  # the VG is not there to ask
+        else:
+            report = self.runner(lvs_names_argv(pool.vg), timeout=120).stdout
+        if needs_keeper(report):
+            self._change(keeper_argv(pool.vg))
+            plan = replace(plan, keeper=True)
         return plan
 
     def deactivate_vg(self, pool: Pool) -> None:
@@ -359,7 +390,8 @@ def _pool_step(host: DrbdHost, step: str, pool: Pool) -> str:
         return "promoted" if host.primary(pool, force=step == "primary-force") else "Primary already"
     if step == "vg":
         plan = host.create_vg(pool)
-        return f"pvcreate {'run' if plan.pvcreate else 'skipped'}, vgcreate {'run' if plan.vgcreate else 'skipped'}"
+        return (f"pvcreate {'run' if plan.pvcreate else 'skipped'}, vgcreate {'run' if plan.vgcreate else 'skipped'}, "
+                f"keeper LV {'made' if plan.keeper else 'present'}")
     if step == "deactivate":
         host.deactivate_vg(pool)
         return "inactive"

@@ -215,7 +215,8 @@ def test_the_whole_chain_runs_on_the_promoted_node_and_fails_over(image_root):
     cfg = config()
     _, xml, roles = run_simulation(image_root, pool_cib(cfg), *UP)
     where = chain_nodes(roles, cfg, "p1")
-    assert len(where) == 5 and all(nodes == [where["san-p1-drbd"][0]] for nodes in where.values()), where
+    assert len(where) == 6 and "san-p1-volumes" in where, where  # DRBD, VG, volumes, two addresses, the target
+    assert all(nodes == [where["san-p1-drbd"][0]] for nodes in where.values()), where
     first = where["san-p1-drbd"][0]
     assert sorted(roles["san-p1-drbd"]["Unpromoted"]) == [n for n in ("node1", "node2") if n != first]
 
@@ -225,7 +226,8 @@ def test_the_whole_chain_runs_on_the_promoted_node_and_fails_over(image_root):
     where = chain_nodes(roles, cfg, "p1")
     assert all(nodes == [survivor] for nodes in where.values()), where
     promote = transcript.index(f"san-p1-drbd     promote on {survivor}")
-    assert promote < transcript.index(f"san-p1-vg       start on {survivor}"), transcript  # after promote
+    vg_start = transcript.index(f"san-p1-vg       start on {survivor}")
+    assert promote < vg_start < transcript.index(f"san-p1-volumes  start on {survivor}"), transcript  # in order
 
     transcript, _, roles = run_simulation(image_root, xml, "--node-up", first)  # back, resynced: no failback
     assert all(nodes == [survivor] for nodes in chain_nodes(roles, cfg, "p1").values()), transcript

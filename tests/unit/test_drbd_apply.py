@@ -105,6 +105,21 @@ def test_vg_steps_still_missing():
         A.vg_plan(pvs(("/dev/drbd0", "other")), "/dev/drbd0", "san-p1")
 
 
+def lvs(*names: str) -> str:
+    return json.dumps({"report": [{"lv": [{"lv_name": n} for n in names]}]})
+
+
+def test_the_keeper_lv_is_made_only_where_missing():
+    assert A.needs_keeper(None)  # the VG is made only now
+    assert A.needs_keeper(lvs()) and A.needs_keeper(lvs("vol1", "san-keep", "keep"))
+    assert not A.needs_keeper(lvs("san.keep")) and not A.needs_keeper(lvs("vol1", "san.keep"))
+    argv = A.keeper_argv("san-p1")
+    assert argv[0].startswith("/") and argv[1] == "lvcreate" and argv[-1] == "san-p1"
+    assert argv[argv.index("-n") + 1] == "san.keep" and argv[argv.index("-l") + 1] == "1"
+    assert argv[argv.index("--addtag") + 1] == "sanappliance-keep"  # not the volumes' tag: the agent leaves it
+    assert "sanappliance" not in argv
+
+
 def test_vgcreate_is_not_autoactivated_and_owned_by_the_system_id():
     argv = A.vgcreate_argv("san-p1", "/dev/drbd0", "node1")
     assert argv[0].startswith("/") and argv[1] == "vgcreate" and argv[-2:] == ["san-p1", "/dev/drbd0"]
@@ -162,7 +177,8 @@ def test_dry_run_changes_nothing(tmp_path):
 def test_create_sequence_on_one_node(tmp_path):
     pool = config().pools[1]
     runner = FakeRunner({"dstate": result(255, "", "No valid meta data found"),
-                         "systemid": result(0, "  system ID: node1"), "pvs": result(0, pvs())})
+                         "systemid": result(0, "  system ID: node1"), "pvs": result(0, pvs()),
+                         "lvs": result(0, lvs())})
     h = host(tmp_path, PROC + " 0: cs:Unconfigured\n", runner)
     assert h.create_md(pool) and h.up(pool) == "up"
     (tmp_path / "proc/drbd").write_text(PROC + " 0: cs:Connected ro:Secondary/Secondary "
@@ -172,14 +188,15 @@ def test_create_sequence_on_one_node(tmp_path):
     with pytest.raises(SanError, match="on the Primary"):
         h.create_vg(pool)
     (tmp_path / "proc/drbd").write_text(PROC + " 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C\n")
-    assert h.create_vg(pool) == A.VgPlan(True, True)
+    assert h.create_vg(pool) == A.VgPlan(True, True, keeper=True)
     h.deactivate_vg(pool)
     assert h.secondary(pool)
     ran = [c[1:] for c in runner.calls]
     assert ran == [["dstate", "san-p1"], ["create-md", "--force", "san-p1"], ["up", "san-p1"], ["adjust", "san-p1"],
                    ["primary", "--force", "san-p1"], ["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"],
                    ["pvcreate", "--yes", "/dev/drbd0"], ["systemid"],
-                   A.vgcreate_argv("san-p1", "/dev/drbd0", "node1")[1:], ["vgchange", "--activate", "n", "san-p1"],
+                   A.vgcreate_argv("san-p1", "/dev/drbd0", "node1")[1:], A.lvs_names_argv("san-p1")[1:],
+                   A.keeper_argv("san-p1")[1:], ["vgchange", "--activate", "n", "san-p1"],
                    ["secondary", "san-p1"]]
     assert all(c[0].startswith("/") for c in runner.calls)
 
@@ -204,3 +221,25 @@ def test_without_the_module_there_is_no_proc_drbd(tmp_path):
 def test_a_local_pool_is_refused(tmp_path):
     with pytest.raises(SanError, match="not replicated"):
         host(tmp_path, PROC, FakeRunner()).device(config().pools[0])
+
+
+def test_a_vg_made_before_gets_its_keeper_once(tmp_path):
+    """vg again on a VG that exists (one made before the keeper was, or a re-run): the keeper only if missing."""
+    pool = config().pools[1]
+    primary = PROC + " 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C\n"
+    runner = FakeRunner({"pvs": result(0, pvs(("/dev/drbd0", "san-p1"))), "lvs": result(0, lvs("vol1"))})
+    assert host(tmp_path, primary, runner).create_vg(pool) == A.VgPlan(False, False, keeper=True)
+    assert runner.calls[-1] == A.keeper_argv("san-p1")
+    runner = FakeRunner({"pvs": result(0, pvs(("/dev/drbd0", "san-p1"))), "lvs": result(0, lvs("vol1", "san.keep"))})
+    assert host(tmp_path, primary, runner).create_vg(pool) == A.VgPlan(False, False)
+    assert not any("lvcreate" in c for c in runner.calls)
+
+
+def test_a_dry_run_plans_the_keeper_of_a_vg_it_would_make(tmp_path):
+    pool = config().pools[1]
+    runner = FakeRunner({"systemid": result(0, "  system ID: node1"), "pvs": result(0, pvs())})
+    h = host(tmp_path, PROC + " 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C\n", runner)
+    h.dry_run = True
+    assert h.create_vg(pool) == A.VgPlan(True, True, keeper=True)
+    assert h.planned[-1] == " ".join(A.keeper_argv("san-p1"))
+    assert [c[1] for c in runner.calls] == ["pvs", "systemid"]  # reads only, and no lvs of a VG not there

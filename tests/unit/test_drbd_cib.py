@@ -38,13 +38,16 @@ def test_the_drbd_clone_is_promotable_once_with_two_monitors():
     assert set(monitors) == {"Promoted", "Unpromoted"} and len(set(monitors.values())) == 2
 
 
-def test_the_group_runs_vg_ips_and_targets_in_order():
+def test_the_group_runs_vg_volumes_ips_and_targets_in_order():
     group = cib.pool_group(config(), replicated_pool())
     ids = [p.get("id") for p in group]
-    assert ids == ["san-p1-vg", "san-p1-ip-10.0.3.100", "san-p1-ip-10.0.4.100",
+    assert ids == ["san-p1-vg", "san-p1-volumes", "san-p1-ip-10.0.3.100", "san-p1-ip-10.0.4.100",
                    "san-p1-target-iqn.2026-11.org.example_storage"]
-    vg, ip1, ip2, target = list(group)
+    vg, volumes, ip1, ip2, target = list(group)
     assert nv(vg) == {"vgname": "san-p1", "vg_access_mode": "system_id"}
+    assert (volumes.get("provider"), volumes.get("type")) == ("sanappliance", "volumes")
+    assert nv(volumes) == {"vg": "san-p1", "volumes": '[{"name":"vol1","size":1073741824},'
+                                                      '{"name":"vol2","size":1073741824}]'}
     assert nv(ip1) == {"ip": "10.0.3.100", "cidr_netmask": "24", "nic": "eth2"}
     assert nv(ip2) == {"ip": "10.0.4.100", "cidr_netmask": "24"}
     assert (target.get("provider"), target.get("type")) == ("sanappliance", "target")
@@ -52,13 +55,22 @@ def test_the_group_runs_vg_ips_and_targets_in_order():
     assert all(p.get("id").startswith("san-") for p in group.iter("primitive"))
 
 
+def test_the_volumes_parameter_changes_only_with_the_pools_own_lvs():
+    base = two_pools()
+    p1, p2 = base.pool("p1"), base.pool("p2")
+    grown = replace(base, volumes=tuple(replace(v, size=2 * v.size) if v.name == "vol3" else v for v in base.volumes))
+    assert cib.volumes_param(grown, p1) == cib.volumes_param(base, p1)
+    assert cib.volumes_param(grown, p2) != cib.volumes_param(base, p2) == '[{"name":"vol3","size":1073741824}]'
+    assert cib.volumes_param(replace(base, volumes=()), p1) == "[]"
+
+
 def test_portblock_wraps_the_addresses_and_targets():
     pool = replicated_pool(portblock=True)
     ids = [p.get("id") for p in cib.pool_group(config(pool=pool), pool)]
-    assert ids[:3] == ["san-p1-vg", "san-p1-block-10.0.3.100", "san-p1-block-10.0.4.100"]
+    assert ids[:4] == ["san-p1-vg", "san-p1-volumes", "san-p1-block-10.0.3.100", "san-p1-block-10.0.4.100"]
     assert ids[-2:] == ["san-p1-unblock-10.0.3.100", "san-p1-unblock-10.0.4.100"]
     assert ids.index("san-p1-target-iqn.2026-11.org.example_storage") < ids.index("san-p1-unblock-10.0.3.100")
-    block = cib.pool_group(config(pool=pool), pool)[1]
+    block = cib.pool_group(config(pool=pool), pool)[2]
     assert nv(block) == {"ip": "10.0.3.100", "portno": "3260", "protocol": "tcp", "action": "block"}
 
 
