@@ -90,15 +90,21 @@ def clustered_changes(before: Config, after: Config) -> tuple[str, ...]:
     return tuple(f"{line} ({where})" if " volume " in line or " target " in line else line for line in lines)
 
 
-def execute(env: Env, plan: Plan) -> None:
-    env.system.run_lio(plan.lio_deletes)
+def execute(env: Env, plan: Plan, *, deletes: bool = True) -> None:
+    if deletes:
+        env.system.run_lio(plan.lio_deletes)
     env.system.run_lvm(plan.storage_removals + plan.storage_creations)
     env.system.run_lio(plan.lio_creations)
 
 
 def commit(env: Env, before: Config, after: Config) -> Outcome:
     """Validate `after` completely, then make the node match it and save it. On a failure while acting, the previous
-    state is saved and converged back to, and the error is raised."""
+    state is saved and converged back to, and the error is raised.
+
+    When the clustered part changes (a cluster node's store pushes it to the CIB on save, and Pacemaker acts on it),
+    the order is: this node's LIO deletions first (a target handed over to the cluster leaves the node before
+    Pacemaker's agent takes it on, perhaps on this very node), save, wait for Pacemaker, then the rest of the local
+    plan (a target handed back is made here only once the agent has let it go)."""
     check(after, env.system.facts(after))
     plan = make_plan(env, before, after)
     if env.dry_run:
@@ -106,12 +112,14 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     if after == before:  # nothing to keep: no new generation, no backup; the node is still brought in line
         execute(env, plan)
         return Outcome(before, plan.describe())
+    settle = getattr(env.store, "settle", None) if plan.clustered else None  # a cluster node's store
+    if settle is not None:
+        env.system.run_lio(plan.lio_deletes)  # undone by a converge if the save below does not happen
     saved = env.store.save(after, before.generation)  # the intent first: a crash mid-way converges on the next run
     try:
-        execute(env, plan)
-        settle = getattr(env.store, "settle", None)  # a cluster node's store: Pacemaker acts on the CIB push
         if settle is not None:
             settle()
+        execute(env, plan, deletes=settle is None)
     except SanError as exc:
         restored = env.store.save(before, saved.generation)
         try:

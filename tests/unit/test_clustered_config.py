@@ -18,7 +18,7 @@ from sanappliance.lio.render import render
 from sanappliance.model.config import Config, Lun, Pool, Target, Tpg, Volume, VolumeKind
 from sanappliance.model.partition import merge, partition
 from sanappliance.service import storage
-from sanappliance.service.commit import clustered_changes, converge
+from sanappliance.service.commit import change, clustered_changes, converge
 from sanappliance.service.env import Env
 from tests.unit.cluster_samples import two_nodes
 from tests.unit.drbd_samples import IQN, LOCAL, config
@@ -237,3 +237,35 @@ def test_the_local_plan_leaves_the_clustered_targets_alone(tmp_path):
     assert IQN in system.lio.targets and LOCAL_IQN in system.lio.targets
     out = storage.create_volume(Env(store, system, dry_run=True), "vol5", "64M", pool="p1")
     assert out.plan == ("cluster: create volume vol5 (on the node where the pool is Promoted)",)
+
+
+def test_a_target_handed_to_the_cluster_leaves_this_node_before_the_push(tmp_path):
+    events = []
+
+    class System(FakeSystem):
+        def run_lio(self, actions):
+            events.extend(("lio", a.describe()) for a in actions)
+            super().run_lio(actions)
+
+    class Host(CibHost):
+        def push_cib(self, text):
+            super().push_cib(text)
+            events.append(("push", "san-p1-target" in text))
+
+        def wait_idle(self, timeout):
+            events.append(("settle", ""))
+            return ""
+
+    cfg = replace(config(), targets=(Target(IQN, (Tpg(),)),),
+                  volumes=tuple(replace(v, wwn=f"00000000-0000-4000-8000-00000000000{i}")
+                                for i, v in enumerate(config().volumes)))
+    store = ClusteredStore(ConfigStore(tmp_path / "etc"), Host(two_nodes()), cache=tmp_path / "c.json")
+    env = Env(store, System())
+    store.load()
+    change(env, lambda c: cfg)  # the target without a LUN: made here, on this node
+    assert IQN in env.system.lio.targets
+    events.clear()
+    change(env, lambda c: replace(c, targets=(Target(IQN, (Tpg(luns=(Lun(0, "vol1"),)),)),)))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "lio" and kinds.index("push") > 0 and kinds.index("settle") > kinds.index("push"), events
+    assert events[kinds.index("push")] == ("push", True) and IQN not in env.system.lio.targets
