@@ -47,7 +47,7 @@ class ResourceState:
     role: str  # Started, Stopped, Promoted, Unpromoted, ...
     nodes: tuple[str, ...] = ()  # where it runs
     failed: bool = False
-    parent: str = ""  # the clone or group it is part of: moves, clears and stops act on that one; "" at the top
+    parent: str = ""  # the clone or group it is part of (moves and clears act on that one), "" at the top level
 
 
 @dataclass(frozen=True)
