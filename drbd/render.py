@@ -38,9 +38,14 @@ DISK_OPTIONS = (
     ("on-io-error", "detach"),
 )
 # --role=Promoted: the handler's default rule role is "Master", which pacemaker 3.0's crm_verify flags as
-# deprecated ("Configuration invalid (with warnings)"), and the appliance refuses to push a CIB that fails it
+# deprecated ("Configuration invalid (with warnings)"), and the appliance refuses to push a CIB that fails it.
+# --timeout: drbd-utils 9.22's handler never sees a live peer as "online" under Pacemaker >= 2.1.7 (node_state's
+# crmd holds a timestamp there; fixed in 9.28), so it polls for its whole timeout (90 s) before it places the
+# constraint on an UpToDate node, which it then does anyway; a fenced peer it recognises at once (crmd "offline").
+# 30 s (above the lab and default corosync token + consensus) keeps a move or a cut link from waiting 90 s.
+FENCE_PEER_TIMEOUT = 30
 HANDLERS = (
-    ("fence-peer", f"{FENCE_PEER} --role=Promoted"),
+    ("fence-peer", f"{FENCE_PEER} --role=Promoted --timeout={FENCE_PEER_TIMEOUT}"),
     ("after-resync-target", UNFENCE_PEER),
 )
 

@@ -37,6 +37,8 @@ def test_the_tools_are_in_the_root(image_root):
 def test_the_fence_handler_takes_the_role_option(image_root):
     script = (image_root.root / "usr/lib/drbd/crm-fence-peer.sh").read_text()
     assert "--role=*)" in script and '${role:="Master"}' in script  # why the .res passes --role=Promoted
+    # why it passes --timeout: this handler compares node_state's crmd with "online" (Pacemaker 3.0 writes a time)
+    assert "--timeout=*)" in script and '[[ $crmd != "online" ]]' in script
 
 
 # --- DRBD 8.4 --------------------------------------------------------------------------------------------------------
@@ -68,7 +70,7 @@ def test_drbdadm_84_dump_accepts_the_resource_files(image_root, name, hostname):
         assert f"on {hostname} {{ device {pool.replication.device} minor {pool.replication.minor}; " \
                f"disk {mine.disk}; meta-disk internal;" in dumped
         assert "protocol C;" in dumped and "after-sb-2pri disconnect;" in dumped
-        assert "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted\";" in dumped
+        assert "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=30\";" in dumped
 
 
 def fencing_in_net(res: str) -> str:
