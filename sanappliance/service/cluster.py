@@ -16,7 +16,7 @@ from sanappliance.cluster import logs as cluster_logs
 from sanappliance.cluster import validate as cluster_validate
 from sanappliance.cluster.model import ClusterSpec, Link, Node, SbdSpec, with_node, without_node
 from sanappliance.cluster.status import ClusterStatus, parse
-from sanappliance.errors import CONFLICT, INVALID, SanError
+from sanappliance.errors import CONFLICT, IN_USE, INVALID, SanError
 from sanappliance.model import values
 from sanappliance.model.apiconfig import generate_password, hash_password, verify_password
 
@@ -303,12 +303,20 @@ def remove(env: Env, host: ClusterHost, name: str) -> InitResult:
     return InitResult(new, "", plan, False)
 
 
-def leave(env: Env, host: ClusterHost) -> InitResult:
+def leave(env: Env, host: ClusterHost, force: bool = False) -> InitResult:
     """Take this node out of its cluster: standby first (its resources move to the other nodes, when they are
     reachable), then stop and disable the stack and remove the cluster's files here. Then run `remove NODE` on a
-    node that stays."""
+    node that stays. While replicated pools exist it is refused unless `force`: a pool loses its replica (its data
+    stays on the other node), or, on the last node, its configuration (the data stays on the backing disk)."""
     current = _current(host)
     me = host.hostname()
+    pools = [p.name for p in env.store.load().pools if p.replication is not None]
+    if pools and not force:
+        last = len(current.nodes) == 1
+        raise SanError(f"replicated pools {', '.join(pools)} would lose " + (
+            "their configuration (this is the last node; their data stays on its backing disks)" if last else
+            f"their replica on {me}") + ": delete them first, or give force=yes", field="force", value=force,
+            kind=IN_USE)
     plan = (f"standby {me} and wait until no resource runs here (when the cluster is quorate)",
             "stop and disable pacemaker, corosync and sbd",
             f"remove {render.COROSYNC_CONF}, {render.AUTHKEY}, {render.SBD_CONFIG} and the cluster spec",

@@ -231,11 +231,35 @@ def delete(env: Env, hosts: Hosts, name: str) -> Outcome:
     return replace(outcome, plan=outcome.plan + tuple(lines))
 
 
+def _replicated(env: Env, name: str) -> Pool:
+    pool = env.store.load().pool(name)
+    if pool.replication is None:
+        raise SanError("not a replicated pool", field="name", value=name, kind=INVALID)
+    return pool
+
+
+def move(env: Env, hosts: Hosts, name: str, node: str) -> cluster_ops.OpResult:
+    """Manual failover: the pool (DRBD's Promoted role, and with it the VG, addresses and targets) to `node`. The
+    preference stays until `clear`, so the pool does not move back by itself."""
+    from sanappliance.drbd.cib import PoolIds
+
+    _replicated(env, name)
+    return cluster_ops.move(env, hosts.cluster, PoolIds(name).clone, node)
+
+
+def clear(env: Env, hosts: Hosts, name: str) -> cluster_ops.OpResult:
+    """Drop the preference a `move` left (the pool stays where it is: stickiness)."""
+    from sanappliance.drbd.cib import PoolIds
+
+    _replicated(env, name)
+    return cluster_ops.clear(env, hosts.cluster, PoolIds(name).clone)
+
+
 def sync_files(env: Env, hosts: Hosts) -> list[str]:
     """This node's DRBD and LVM files as the saved configuration renders them (obsolete resources down)."""
     with env.store.lock():
         return hosts.drbd.write_files(env.store.load())
 
 
-__all__ = ["DrbdHost", "Hosts", "create", "delete", "live_drbd", "pool_json", "prepare", "replica_info",
-           "sync_files"]
+__all__ = ["DrbdHost", "Hosts", "clear", "create", "delete", "live_drbd", "move", "pool_json", "prepare",
+           "replica_info", "sync_files"]

@@ -156,10 +156,12 @@ class UICluster(SanNode):
         """restore FILE: the configuration of a `backup` FILE back into this same cluster (all checked first)."""
         self._op(f"Cluster configuration restored from {file}.", cluster_backup.restore, file)
 
-    def ui_command_leave(self) -> None:
-        """leave: take this node out of the cluster (standby first, so its resources move; then its stack stops and
-        the cluster's files go). Then run `remove THIS_NODE` on a node that stays."""
-        outcome = self.call("This node left the cluster: it runs alone now.", cluster.leave, cluster.live_host())
+    def ui_command_leave(self, force: str = "no") -> None:
+        """leave [force=yes]: take this node out of the cluster (standby first, so its resources move; then its stack
+        stops and the cluster's files go). Then run `remove THIS_NODE` on a node that stays. Refused while replicated
+        pools exist, unless force=yes."""
+        outcome = self.call("This node left the cluster: it runs alone now.", cluster.leave, cluster.live_host(),
+                            self.parse_bool(force, "force"))
         if not outcome.dry_run:
             self.ctx.write(outcome.plan[-1].replace("then, on", "Now, on").capitalize().rstrip(".") + ".")
 

@@ -99,6 +99,19 @@ class UIPool(SanNode):
         states = pool_state.pool_states(self.ctx.env(), config)  # this node's DRBD view
         return listing.pool(config, p, next((s for s in states if s.name == p.name), None))
 
+    def ui_command_move(self, node: str) -> None:
+        """move NODE: a replicated pool to NODE (manual failover: DRBD promoted there, then its VG, addresses and
+        targets). It stays there until `clear`."""
+        outcome = self.call(f"Pool {self.name} moves to {node}.", replicated.move, replicated.live_hosts(), self.name,
+                            node)
+        for line in outcome.lines:
+            self.ctx.write(line)
+
+    def ui_command_clear(self) -> None:
+        """clear: drop the preference `move` left (the pool stays where it runs)."""
+        self.call(f"Pool {self.name} may run on any node again.", replicated.clear, replicated.live_hosts(),
+                  self.name)
+
 
 class UIVolumes(SanNode):
     """Volumes: logical volumes in a pool, fileio files, or ramdisks (for tests)."""

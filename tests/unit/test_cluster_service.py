@@ -364,3 +364,16 @@ def test_status_knows_maintenance_mode_and_the_group_or_clone_of_each_resource()
     assert state.maintenance_mode is True and parse(STATUS).maintenance_mode is None
     assert {r.id: r.parent for r in state.resources} == {"fence-sbd": "", "san-p1-vg": "san-p1",
                                                          "san-p1-drbd": "san-p1-drbd-clone"}
+
+
+def test_leave_with_a_replicated_pool_is_refused_unless_forced(env):
+    from tests.unit.drbd_samples import config as pools_config
+
+    env.store.config = pools_config()
+    host = RemovingHost(two_node_spec())
+    host.status_xml = lambda: STATUS.replace('with_quorum="true"', 'with_quorum="false"')
+    with pytest.raises(SanError) as err:
+        cluster.leave(env, host)
+    assert err.value.field == "force" and "p1" in err.value.message and host.steps == []
+    cluster.leave(env, host, force=True)
+    assert [s[0] for s in host.steps] == ["stop", "remove-files"]

@@ -1,9 +1,12 @@
-"""A replicated pool on the real components, on the cluster the earlier modules formed and fenced: the apply layer
-(`python3 -m sanappliance.apply.drbd`) on both nodes writes the DRBD 8.4 and LVM files, create-md, up, the initial
-sync from node1 (seen in /proc/drbd), the VG on /dev/drbd0; then the Pacemaker chain (drbd.cib.merge_pools through
-the validated push): DRBD Promoted on one node with the VG and the floating address there, a standby moves it all, a
-cut replication link brings crm-fence-peer's constraint, which keeps the disconnected secondary from being promoted
-until it has resynced, and the pool's target joins the chain. Times in build/reports/replication-chain.json."""
+"""A replicated pool on the real components, made only with `sanctl`, on the cluster the earlier modules formed and
+fenced: `/pools create_replicated` on node1 prepares both nodes (node2 through its API: DRBD 8.4 and LVM files,
+meta data, up), starts the initial sync from node1 (seen in /proc/drbd and in `sanctl ls /pools`), makes the VG on
+/dev/drbd0 and hands the pool to Pacemaker with one CIB push (san-config plus the chain): DRBD Promoted on one node
+with the VG, the pool's volumes and the floating address there. Volumes, a target, its ACL and LUNs made with
+sanctl on either node land on the node that serves the pool (the volumes and target agents); an initiator on the
+host writes and reads through the floating address; a LUN added under I/O does not interrupt it; a standby moves
+it all; a cut replication link brings crm-fence-peer's constraint, which keeps the disconnected secondary from
+being promoted until it has resynced. Times in build/reports/replication-chain.json."""
 
 from __future__ import annotations
 
@@ -11,38 +14,25 @@ import json
 import re
 import time
 
-import pytest
-
-from sanappliance.drbd import lvm, render
+from sanappliance.drbd import lvm
 from sanappliance.drbd.cib import PoolIds
 from sanappliance.drbd.status import Device, parse_proc_drbd
-from sanappliance.model.config import (
-    Config,
-    FloatingIp,
-    Lun,
-    Pool,
-    Portal,
-    ReplicaNode,
-    Replication,
-    Target,
-    Tpg,
-    Volume,
-    VolumeKind,
-)
-from sanappliance.model.validate import validate
 
 from ..conftest import BUILD
 from .helpers import mon, sanctl
+from .stream import Stream, lost_writes
 
 DISKS = {"node1": "/dev/disk/by-id/virtio-data1", "node2": "/dev/disk/by-id/virtio-data2"}
-FIP = "10.231.1.100"  # on the lab's cluster network (10.231.1.0/24)
+FIP = "10.231.1.100"  # on the lab's cluster network (10.231.1.0/24), which the host's namespace reaches
 IQN = "iqn.2026-11.org.example:repl"
-TARGET_AGENT = "/usr/lib/ocf/resource.d/sanappliance/target"
-CONFIG = "/root/repl.json"
+HOST = "iqn.1994-05.com.example:replhost"
+USER, SECRET = "repluser", "repl-secret-4711"
 REPORT = BUILD / "reports" / "replication-chain.json"
 TIMES: dict[str, float] = {}
 NOTES: dict[str, object] = {}
-GROUP = (PoolIds("p1").vg, PoolIds("p1").ip(FIP))
+IDS = PoolIds("p1")
+GROUP = (IDS.vg, IDS.volumes, IDS.ip(FIP))
+SERVED = (*GROUP, IDS.target(IQN))  # once the target has its first LUN
 
 
 def record(name: str, seconds: float) -> None:
@@ -52,30 +42,25 @@ def record(name: str, seconds: float) -> None:
     print(f"{name}: {seconds:.1f} s")
 
 
-def pool_config(lab, *, target: bool = False) -> Config:
-    rep = Replication(tuple(ReplicaNode(n, DISKS[n], lab.address(n, "repl")) for n in ("node1", "node2")), 0, 7789)
-    pool = Pool("p1", (), replication=rep, floating_ips=(FloatingIp(f"{FIP}/24"),))
-    volumes = (Volume("vol1", VolumeKind.LV, 32 * 2**20, pool="p1", wwn="6b1e8a1c-3d2f-4e5a-9b7c-1a2b3c4d5e6f"),)
-    targets = (Target(IQN, (Tpg(portals=(Portal(FIP),), luns=(Lun(0, "vol1"),)),)),) if target else ()
-    config = Config(pools=(pool,), volumes=volumes, targets=targets)
-    assert validate(config) == [], validate(config)
-    return config
-
-
-def put_config(node, config: Config) -> None:
-    node.run(["/bin/sh", "-c", f"cat > {CONFIG}"], input=config.to_json(), check=True)
-
-
-def apply(node, *steps: str, check: bool = True):
-    result = node.run(["/usr/bin/python3", "-m", "sanappliance.apply.drbd", "--config", CONFIG, *steps],
-                      timeout=900)
-    if check:
-        assert result.returncode == 0, f"{node.name} {steps}: {result.stdout}{result.stderr}"
-    return result
-
-
 def drbd(node) -> Device:
     return parse_proc_drbd(node.sh("cat /proc/drbd").stdout).device(0)
+
+
+def ok(node, *args: str, timeout: float = 900) -> str:
+    result = sanctl(node, *args, timeout=timeout)
+    assert result.returncode == 0, f"{node.name}: sanctl {' '.join(args)}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def stream(lab, lun: int = 0) -> Stream:
+    return Stream(lab, FIP, IQN, HOST, USER, SECRET, lun=lun).start()
+
+
+def qemu_io(lab, command: str, lun: int = 0):
+    opts = (f"driver=iscsi,transport=tcp,portal={FIP}:3260,target={IQN},lun={lun},initiator-name={HOST},"
+            f"user={USER},password-secret=sec0")
+    return lab.netns.exec(["/usr/bin/qemu-io", "--image-opts", "--object", f"secret,id=sec0,data={SECRET}", opts,
+                           "-c", command], check=False, timeout=180)
 
 
 def chain(node) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -133,85 +118,116 @@ def assert_served_by(lab, name: str, group_ids: tuple[str, ...] = GROUP) -> None
     assert drbd(here).role == "Primary" and drbd(there).role == "Secondary"
 
 
-# --- the pool, by the apply layer ----------------------------------------------------------------------------------
+# --- the pool, from sanctl --------------------------------------------------------------------------------------------
 
-def test_files_meta_data_and_up_on_both_nodes(lab):
-    config = pool_config(lab)
-    pool = config.pools[0]
-    for name in ("node1", "node2"):
-        node = lab.node(name)
-        put_config(node, config)
-        out = apply(node, "files", "modprobe", "create-md", "up").stdout
-        assert "create-md p1: written" in out and "up p1: up" in out, out
-        assert node.sh(f"cat {render.resource_path(pool)}").stdout == render.render_resource(pool)
-        assert node.sh(f"cat {lvm.LVM_CONF}").stdout == lvm.render_lvm_conf(config)
-        assert node.sh("lvm systemid").stdout.split(":")[-1].strip() == name
-        again = apply(node, "files", "create-md", "up").stdout
-        assert "files: unchanged" in again and "create-md p1: skipped" in again and "up p1: adjust" in again, again
-    for name in ("node1", "node2"):
-        lab.wait_until(lambda n=name: drbd(lab.node(n)).cstate == "Connected", 120, f"DRBD connected on {name}", 1)
-        dev = drbd(lab.node(name))
-        assert (dev.role, dev.peer_role, dev.disk, dev.peer_disk, dev.protocol) == (
-            "Secondary", "Secondary", "Inconsistent", "Inconsistent", "C"), dev
+def create_args(lab, **override: str) -> list[str]:
+    args = {"disk": DISKS["node1"], "peer_disk": DISKS["node2"], "ip": f"{FIP}/24",
+            "address": lab.address("node1", "repl"), "peer_address": lab.address("node2", "repl"), **override}
+    return ["/pools", "create_replicated", "p1", *(f"{k}={v}" for k, v in args.items())]
 
 
-def test_initial_sync_from_node1_and_the_vg(lab):
+def test_bad_input_changes_nothing(lab):
+    node1, node2 = lab.node("node1"), lab.node("node2")
+    for override, words in (({"peer_disk": "/dev/disk/by-id/virtio-nosuch"}, "node2: no such disk"),
+                            ({"ip": FIP}, "ip[0]"),
+                            ({"peer_address": lab.address("node1", "repl")}, "replication.nodes")):
+        result = sanctl(node1, *create_args(lab, **override))
+        assert result.returncode != 0 and words in result.stderr, (override, result.stdout + result.stderr)
+    dry = ok(node1, "--dry-run", *create_args(lab))
+    assert "Dry run, nothing changed" in dry and "initial sync" in dry, dry
+    for node in (node1, node2):
+        assert node.sh("ls /etc/drbd.d/san-p1.res", check=False).returncode != 0
+        assert "san-config" not in node.sh("cibadmin --query --scope crm_config").stdout
+
+
+def test_create_replicated_prepares_both_nodes_syncs_and_hands_the_pool_to_pacemaker(lab):
     node1, node2 = lab.node("node1"), lab.node("node2")
     started = time.monotonic()
-    out = apply(node1, "primary-force").stdout
-    assert "primary-force p1: promoted" in out, out
-    seen = {}
-
-    def syncing() -> bool:
-        for name in ("node1", "node2"):
-            dev = drbd(lab.node(name))
-            if dev.connected and dev.sync is not None:
-                seen[name] = dev
-        return len(seen) == 2
-
-    lab.wait_until(syncing, 60, "the initial sync in /proc/drbd of both nodes", 0.5)
-    assert seen["node1"].cstate == "SyncSource" and seen["node2"].cstate == "SyncTarget", seen
-    assert 0 <= seen["node1"].sync.percent < 100 and seen["node1"].sync.total_kib > 0, seen
-    NOTES["sync seen"] = {n: f"{d.cstate} {d.sync.percent}% of {d.sync.total_kib} KiB" for n, d in seen.items()}
-    print(NOTES["sync seen"])
-    out = apply(node1, "vg").stdout
-    assert "pvcreate run, vgcreate run" in out, out
-    assert "vgcreate skipped" in apply(node1, "vg").stdout
-    node1.sh("lvm lvcreate --yes -n vol1 -L 32M san-p1")
-    assert vg_here(node1) == (True, "node1")
-    NOTES["autoactivation"] = node1.sh("lvm vgs --noheadings -o autoactivation san-p1").stdout.strip()
-    assert NOTES["autoactivation"] != "enabled", NOTES["autoactivation"]
-    # the LVM filter: the backing disk carries the same PV signature as /dev/drbd0, and is never scanned
-    pvs = node1.sh("lvm pvs --noheadings -o pv_name").stdout.split()
-    assert pvs == ["/dev/drbd0"], pvs
-    lab.wait_until(lambda: all(drbd(lab.node(n)).healthy for n in ("node1", "node2")), 300, "UpToDate/UpToDate", 1)
-    record("initial sync (256 MiB, primary --force to UpToDate/UpToDate)", time.monotonic() - started)
-    out = apply(node1, "deactivate", "secondary").stdout
-    assert "secondary p1: demoted" in out, out
-    assert not vg_here(node1)[0]
-    for name in ("node1", "node2"):
-        dev = drbd(lab.node(name))
-        assert (dev.role, dev.peer_role, dev.disk, dev.peer_disk) == ("Secondary", "Secondary", "UpToDate",
-                                                                      "UpToDate")
-    gi1, gi2 = (apply(lab.node(n), "gi").stdout.split(": ")[1].strip() for n in ("node1", "node2"))
-    assert gi1[:16] == gi2[:16], (gi1, gi2)
-    assert not has_ip(node1) and not has_ip(node2)
-
-
-# --- the chain under Pacemaker -------------------------------------------------------------------------------------
-
-def test_the_chain_runs_on_the_promoted_node(lab):
-    node1 = lab.node("node1")
-    started = time.monotonic()
-    out = apply(node1, "push-cib").stdout
-    assert "push-cib: pushed" in out, out
+    out = ok(node1, *create_args(lab))
+    record("sanctl create_replicated (both nodes prepared, sync started, VG, CIB pushed, chain settled)",
+           time.monotonic() - started)
+    assert "Created replicated pool p1." in out and "node2: meta data: written" in out, out
+    res = node1.sh("cat /etc/drbd.d/san-p1.res").stdout
+    assert node2.sh("cat /etc/drbd.d/san-p1.res").stdout == res and "fencing resource-only" in res
+    assert node1.sh(f"cat {lvm.LVM_CONF}").stdout == node2.sh(f"cat {lvm.LVM_CONF}").stdout
+    for node in (node1, node2):
+        assert node.sh("lvm systemid").stdout.split(":")[-1].strip() == node.name
+    seen = {n.name: drbd(n) for n in (node1, node2)}
+    NOTES["after create"] = {n: f"{d.cstate} {d.role}/{d.peer_role} {d.disk}/{d.peer_disk}" for n, d in seen.items()}
+    listing = ok(node2, "ls", "/pools")
+    assert "replicated" in listing and "p1" in listing, listing
     lab.wait_until(lambda: any(serving(node1, n, other_of(n), GROUP) for n in ("node1", "node2")), 300,
-                   "DRBD Promoted with the VG and the address on that node", 2)
-    record("push to the chain started", time.monotonic() - started)
-    assert_served_by(lab, promoted(node1))
+                   "DRBD Promoted with the VG, the volumes agent and the address on that node", 2)
+    record("create to the chain running", time.monotonic() - started)
+    lab.wait_until(lambda: all(drbd(n).healthy for n in (node1, node2)), 300, "UpToDate/UpToDate", 1)
+    record("create to UpToDate/UpToDate (256 MiB initial sync)", time.monotonic() - started)
+    here = promoted(node1)
+    assert here == "node1", chain(node1)  # the only UpToDate node when the chain was pushed
+    pvs = node1.sh("lvm pvs --noheadings -o pv_name").stdout.split()
+    assert pvs == ["/dev/drbd0"], pvs  # the backing disk, with the same PV signature, is never scanned
+    crm_config = node2.sh("cibadmin --query --scope crm_config").stdout
+    assert 'name="san-config"' in crm_config
     assert node1.sh("crm_verify --live-check", check=False).returncode == 0
     assert fence_constraints(node1) == []
 
+
+def test_volumes_target_acl_and_lun_from_either_node_land_where_the_pool_is_served(lab):
+    node1, node2 = lab.node("node1"), lab.node("node2")
+    here = promoted(node1)
+    other = lab.node(other_of(here))
+    started = time.monotonic()
+    ok(other, "/volumes", "create", "vol1", "64M", "pool=p1")  # made on the node that does not serve the pool
+    record("volume made from the other node, to its LV on the serving node", time.monotonic() - started)
+    assert vg_here(lab.node(here))[0], vg_here(lab.node(here))
+    ok(node1, "/volumes", "create", "vol2", "32M", "pool=p1")
+    ok(node1, "/iscsi", "create", IQN)
+    tpg = f"/iscsi/{IQN}/tpg1"
+    ok(node1, f"{tpg}/acls", "create", HOST, f"userid={USER}", f"password={SECRET}")
+    started = time.monotonic()
+    ok(node1, f"{tpg}/luns", "create", "vol1")
+    record("first LUN: the target handed to the cluster and running", time.monotonic() - started)
+    lab.wait_until(lambda: serving(node1, here, other_of(here), SERVED), 300, "the target started", 2)
+    for node in (node1, node2):
+        there = node.sh(f"test -d /sys/kernel/config/target/iscsi/{IQN}/tpgt_1/lun/lun_0", check=False)
+        assert there.returncode == (0 if node.name == here else 1), node.name
+        listing = ok(node, "ls", "/iscsi")
+        assert IQN in listing and SECRET not in listing, listing
+    assert SECRET not in node1.sh("crm_mon --one-shot --inactive --show-detail").stdout
+    wrote = qemu_io(lab, "write -P 0x5a 0 1M")
+    assert wrote.returncode == 0 and "wrote 1048576/1048576" in wrote.stdout, wrote.stdout + wrote.stderr
+    read = qemu_io(lab, "read -P 0x5a 0 1M")
+    assert read.returncode == 0 and "Pattern verification failed" not in read.stdout, read.stdout
+
+
+def test_a_lun_added_under_io_does_not_interrupt_it(lab):
+    node1 = lab.node("node1")
+    here = promoted(node1)
+    io = stream(lab)
+    try:
+        lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        before = session(lab.node(here))
+        started = time.monotonic()
+        ok(lab.node(other_of(here)), f"/iscsi/{IQN}/tpg1/luns", "create", "vol2")
+        ended = time.monotonic()
+        lab.wait_until(lambda: io.acked_since(ended) >= 40, 120, "writes after the LUN was added")
+        after = session(lab.node(here))
+    finally:
+        io.finish()
+    record("LUN added under I/O (sanctl on the other node, target reloaded)", ended - started)
+    assert io.failed() == [], io.failed()[:5]
+    assert after == before, (before, after)  # the same session: the target was reloaded, not restarted
+    NOTES["LUN under I/O"] = {"writes": io.acked(), "longest gap s": round(io.longest_gap(started), 2)}
+    assert lost_writes(lab.node(here), "/dev/san-p1/vol1", io) == []
+    read = qemu_io(lab, "read 0 64k", lun=1)
+    assert read.returncode == 0 and "read 65536/65536" in read.stdout, read.stdout + read.stderr
+
+
+def session(node) -> tuple[str, ...]:
+    info = node.sh(f"cat /sys/kernel/config/target/iscsi/{IQN}/tpgt_1/acls/{HOST}/info").stdout
+    return tuple(re.findall(r"LIO Session ID: (\d+)\s+ISID: (0x[0-9a-f ]+?)\s+TSIH: (\d+)", info))
+
+
+# --- the chain under Pacemaker -------------------------------------------------------------------------------------
 
 def test_standby_moves_everything_to_the_other_node(lab):
     node1 = lab.node("node1")
@@ -270,24 +286,3 @@ def test_a_cut_replication_link_fences_the_peer_by_constraint_until_it_resynced(
     lab.wait_until(lambda: fence_constraints(primary) == [], 120, "crm-unfence-peer lifted the constraint", 1)
     record("repl link restored to the constraint gone", time.monotonic() - started)
     assert_served_by(lab, here)
-
-
-def test_the_pools_target_joins_the_chain(lab):
-    node1 = lab.node("node1")
-    if node1.sh(f"test -x {TARGET_AGENT}", check=False).returncode != 0:
-        NOTES["target"] = "ocf:sanappliance:target not in the image: chain without targets"
-        pytest.skip("ocf:sanappliance:target is not in the image")
-    here = promoted(node1)
-    config = pool_config(lab, target=True)
-    for name in ("node1", "node2"):
-        put_config(lab.node(name), config)
-    started = time.monotonic()
-    out = apply(node1, "push-cib").stdout
-    assert "push-cib: pushed" in out, out
-    ident = f"san-p1-target-{IQN.replace(':', '_')}"
-    lab.wait_until(lambda: serving(node1, here, other_of(here), (*GROUP, ident)), 300, "the target started", 2)
-    record("push to the target started", time.monotonic() - started)
-    assert node1.sh(f"test -d /sys/kernel/config/target/iscsi/{IQN}", check=False).returncode == (
-        0 if here == "node1" else 1)
-    assert lab.node(here).sh(f"test -d /sys/kernel/config/target/iscsi/{IQN}/tpgt_1/lun/lun_0",
-                             check=False).returncode == 0

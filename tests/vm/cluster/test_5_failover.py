@@ -1,0 +1,126 @@
+"""The replicated pool of test_4 through its failovers, with the host's initiator writing a stream of
+sequence-numbered, self-checking blocks through the floating address all along (stream.py): a manual move with
+`sanctl /pools/p1 move`, and corosync killed on the primary (fenced through SBD; the survivor promotes and serves;
+the fenced node boots, rejoins, resyncs and takes the pool back). After each, every acknowledged write is on the
+disk of the node that serves the pool. The time of each phase of a failover (failure seen, fencing confirmed, DRBD
+promoted, VG active, volumes, address up, target up, the initiator's first acknowledged write) is measured from
+the survivor's crm_mon, and kept in build/reports/failover.json."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from ..conftest import BUILD
+from .helpers import fenced_ok, mon, rejoin, sanctl
+from .stream import lost_writes
+from .test_4_replication import IDS, SERVED, assert_served_by, chain, drbd, ok, other_of, promoted, stream
+
+REPORT = BUILD / "reports" / "failover.json"
+RESULTS: dict[str, object] = {}
+DEVICE = "/dev/san-p1/vol1"
+
+
+def keep(name: str, value: object) -> None:
+    RESULTS[name] = value
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({"profile": "lab", "results": RESULTS}, indent=1) + "\n")
+    print(f"{name}: {json.dumps(value)}")
+
+
+def phases(lab, survivor, lost: str | None, io, t0: float, timeout: float = 600) -> dict[str, float]:
+    """Seconds from t0 to each phase, as the survivor's crm_mon shows them (one poll a second), until the
+    initiator's writes are acknowledged again after the outage."""
+    seen: dict[str, float] = {}
+    name = survivor.name
+    steps = (("DRBD promoted", None), ("VG active", IDS.vg), ("volumes", IDS.volumes), ("address up", SERVED[2]),
+             ("target up", SERVED[3]))
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        now = time.monotonic() - t0
+        root = mon(survivor)
+        if lost is not None and "failure seen" not in seen:
+            node = root.find(f".//nodes/node[@name='{lost}']")
+            if node is not None and (node.get("online") != "true" or node.get("unclean") == "true"):
+                seen["failure seen"] = now
+        if lost is not None and "failure seen" in seen and "fencing confirmed" not in seen and \
+                fenced_ok(survivor, lost):
+            seen["fencing confirmed"] = round(time.monotonic() - t0, 1)
+        roles, group = chain(survivor)
+        for label, rsc in steps:
+            up = roles.get(name) == "Promoted" if rsc is None else group.get(rsc) == [name]
+            if up and label not in seen:
+                seen[label] = now
+        if "target up" in seen:
+            gap, back = io.outage(t0)
+            if back is not None and back - t0 >= seen.get("DRBD promoted", 0):
+                seen["first acknowledged write"] = back - t0
+                seen["initiator outage"] = gap
+                break
+        time.sleep(1)
+    return {k: round(v, 1) for k, v in seen.items()}
+
+
+def check_writes(lab, node, io) -> None:
+    problems = lost_writes(node, DEVICE, io)
+    assert problems == [], f"{len(problems)} blocks wrong of {len(io.expected())}: {problems[:10]}"
+
+
+def test_a_manual_move_keeps_every_acknowledged_write(lab):
+    node1 = lab.node("node1")
+    here = promoted(node1)
+    there = other_of(here)
+    io = stream(lab)
+    try:
+        lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        t0 = time.monotonic()
+        out = ok(node1, "/pools/p1", "move", there)
+        assert f"moves to {there}" in out, out
+        seen = phases(lab, lab.node(there), None, io, t0)
+        lab.wait_until(lambda: io.acked_since(t0 + seen.get("first acknowledged write", 0)) >= 20, 120,
+                       "writes after the move")
+    finally:
+        io.finish()
+    keep(f"manual move {here} -> {there}", {"phases_s": seen, "writes_acked": io.acked(),
+                                           "writes_failed": len(io.failed())})
+    assert "first acknowledged write" in seen, seen
+    assert_served_by(lab, there, SERVED)
+    check_writes(lab, lab.node(there), io)
+    ok(node1, "/pools/p1", "clear")
+    assert "cli-prefer" not in node1.sh("cibadmin --query --scope constraints").stdout
+
+
+def test_corosync_killed_on_the_primary_the_survivor_serves_every_acknowledged_write(lab):
+    node1 = lab.node("node1")
+    lost = promoted(node1)
+    survivor = lab.node(other_of(lost))
+    survivor.sh(f"stonith_admin --cleanup --history {lost}")
+    io = stream(lab)
+    try:
+        lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        t0 = time.monotonic()
+        lab.node(lost).sh("pkill -9 -x corosync", check=False)
+        seen = phases(lab, survivor, lost, io, t0)
+        lab.wait_until(lambda: io.acked_since(t0 + seen.get("first acknowledged write", 0)) >= 20, 120,
+                       "writes after the failover")
+    finally:
+        io.finish()
+    keep(f"corosync killed on {lost}", {"phases_s": seen, "writes_acked": io.acked(),
+                                         "writes_failed": len(io.failed())})
+    assert "fencing confirmed" in seen and "first acknowledged write" in seen, seen
+    assert seen["fencing confirmed"] <= seen["DRBD promoted"], seen  # never promoted before the peer is fenced
+    check_writes(lab, survivor, io)
+    # the fenced node boots, rejoins, resyncs, and takes the pool back
+    rejoin(lab, lost, survivor)
+    started = time.monotonic()
+    lab.wait_until(lambda: drbd(survivor).healthy and drbd(lab.node(lost)).healthy, 600,
+                   f"{lost} resynced (UpToDate/UpToDate)", 2)
+    keep(f"{lost} online to resynced", round(time.monotonic() - started, 1))
+    started = time.monotonic()
+    ok(node1, "/pools/p1", "move", lost)
+    lab.wait_until(lambda: (lambda roles, group: roles.get(lost) == "Promoted" and all(
+        group.get(r) == [lost] for r in SERVED))(*chain(survivor)), 400, f"the pool back on {lost}", 2)
+    keep(f"move back to {lost} (target up)", round(time.monotonic() - started, 1))
+    ok(node1, "/pools/p1", "clear")
+    assert_served_by(lab, lost, SERVED)
+    assert sanctl(lab.node(lost), "/cluster", "status").returncode == 0
