@@ -9,7 +9,7 @@ from typing import Any
 
 from sanappliance import __version__
 from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
-from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, replicated, volumes
+from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, pool_state, replicated, volumes
 from sanappliance.service.env import Env
 from sanappliance.service.space import ExportSpace, api_tpg
 
@@ -304,6 +304,35 @@ def san_cluster_fencing_test(ctx: Context, dry_run: bool) -> dict[str, Any]:
             "lines": list(result.lines)}
 
 
+# --- replicated pools (service.replicated; the same functions as sanctl's /pools) -------------------------------------
+
+def san_pool_create_replicated(ctx: Context, name: str, disk: str, peer_disk: str, ips: list[str], address: str,
+                               peer_address: str, dry_run: bool) -> dict[str, Any]:
+    outcome = replicated.create(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name, disk,
+                                peer_disk, ips=ips, address=address, peer_address=peer_address)
+    return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
+
+
+def san_pool_delete_replicated(ctx: Context, name: str, dry_run: bool) -> dict[str, Any]:
+    outcome = replicated.delete(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name)
+    return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
+
+
+def san_pool_move(ctx: Context, name: str, node: str, dry_run: bool) -> dict[str, Any]:
+    return _op(replicated.move(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name, node))
+
+
+def san_pool_clear(ctx: Context, name: str, dry_run: bool) -> dict[str, Any]:
+    return _op(replicated.clear(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name))
+
+
+def san_pool_states(ctx: Context) -> list[dict[str, Any]]:
+    return [{"name": s.name, "kind": s.kind, "connection": s.connection, "role": s.role, "peer_role": s.peer_role,
+             "disk": s.disk, "peer_disk": s.peer_disk, "sync_percent": s.sync_percent, "sync_eta": s.sync_eta,
+             "out_of_sync_kib": s.out_of_sync_kib, "health": s.health, "explanation": s.explanation}
+            for s in pool_state.pool_states(ctx.env)]
+
+
 # Reachable only with the join secret (user cluster.JOIN_USER), and only these.
 JOIN_METHODS: dict[str, Method] = {
     "san_cluster_info": Method(san_cluster_info),
@@ -369,4 +398,11 @@ METHODS: dict[str, Method] = {
         _s("resource", None, nullable=True), _s("node", None, nullable=True), DRY_RUN)),
     "san_cluster_fence": Method(san_cluster_fence, (_s("node"), _s("action", "reboot"), DRY_RUN)),
     "san_cluster_fencing_test": Method(san_cluster_fencing_test, (DRY_RUN,)),
+    "san_pool_create_replicated": Method(san_pool_create_replicated, (
+        _s("name"), _s("disk"), _s("peer_disk"), Param("ips", "strlist", ()), _s("address", ""),
+        _s("peer_address", ""), DRY_RUN)),
+    "san_pool_delete_replicated": Method(san_pool_delete_replicated, (_s("name"), DRY_RUN)),
+    "san_pool_move": Method(san_pool_move, (_s("name"), _s("node"), DRY_RUN)),
+    "san_pool_clear": Method(san_pool_clear, (_s("name"), DRY_RUN)),
+    "san_pool_states": Method(san_pool_states),
 }

@@ -237,3 +237,16 @@ def test_the_peer_methods_answer_only_another_node_of_the_same_cluster(auth):
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_replicated_pool_methods_check_their_parameters_and_change_nothing_on_refusal(api):
+    before = unchanged(api.host)
+    err = api.client.err("san_pool_create_replicated", name="p1", disk="/dev/disk/by-id/a", peer_disk=7)
+    assert err["data"] == {"field": "peer_disk"}
+    err = api.client.err("san_pool_create_replicated", name="p 1", disk="/dev/disk/by-id/a",
+                         peer_disk="/dev/disk/by-id/b", ips=["10.0.3.100/24"])
+    assert err["data"]["field"] == "name"
+    err = api.client.err("san_pool_move", name="nosuch", node="node2")
+    assert err["data"]["field"] == "pool"
+    assert api.client.ok("san_pool_states") == []
+    assert unchanged(api.host) == before
