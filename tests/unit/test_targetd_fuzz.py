@@ -37,7 +37,8 @@ methods = st.one_of(st.sampled_from(sorted(METHODS)), st.text(max_size=20))
 ids = st.one_of(st.integers(-2**40, 2**40), st.text(max_size=8), st.none())
 TYPED = {"str": st.one_of(st.sampled_from(WORDS), st.text(max_size=12)),
          "int": st.one_of(st.sampled_from([-1, 0, 1, 3, 255, 256, 2**22, 2**40]), st.integers()),
-         "bool": st.booleans(), "scalar": scalars}
+         "bool": st.booleans(), "scalar": scalars,
+         "strlist": st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), max_size=3)}
 
 
 @st.composite
