@@ -40,6 +40,9 @@ class LiveSystem:
     def sessions(self) -> list[dict[str, object]]:
         return sessions.read()
 
+    def lun_commands(self, iqns: tuple[str, ...]) -> int:
+        return sessions.lun_commands(iqns)
+
     def drbd_status(self) -> str | None:
         """/proc/drbd as the kernel writes it; None when DRBD is not loaded (no such file)."""
         try:

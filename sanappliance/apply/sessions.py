@@ -46,3 +46,14 @@ def read(root: str | Path = CONFIGFS) -> list[dict[str, object]]:
                     sessions.append({"target": target.name, "tpg": number, "initiator": name.strip(),
                                      "state": "logged_in (no ACL)"})
     return sessions
+
+
+def lun_commands(iqns: tuple[str, ...] | list[str], root: str | Path = CONFIGFS) -> int:
+    """The SCSI commands the LUNs of these targets have received (LIO's per-LUN in_cmds, summed over their TPGs)."""
+    total = 0
+    for iqn in iqns:
+        for tpg in (t for t in _entries(f"{root}/iscsi/{iqn}") if t.name.startswith("tpgt_")):
+            for lun in _entries(f"{tpg.path}/lun"):
+                text = _read(f"{lun.path}/statistics/scsi_tgt_port/in_cmds").strip()
+                total += int(text) if text.isdigit() else 0
+    return total
