@@ -1,10 +1,11 @@
 """The replicated pool of test_4 through its failovers, with the host's initiator writing a stream of
 sequence-numbered, self-checking blocks through the floating address all along (stream.py): a manual move with
-`sanctl /pools/p1 move`, and corosync killed on the primary (fenced through SBD; the survivor promotes and serves;
-the fenced node boots, rejoins, resyncs and takes the pool back). After each, every acknowledged write is on the
-disk of the node that serves the pool. The time of each phase of a failover (failure seen, fencing confirmed, DRBD
-promoted, VG active, volumes, address up, target up, the initiator's first acknowledged write) is measured from
-the survivor's crm_mon, and kept in build/reports/failover.json."""
+`sanctl /pools/p1 move`, corosync killed on the primary (fenced through SBD; the survivor promotes and serves;
+the fenced node boots, rejoins and resyncs), and `sanctl /pools/p1 drill how=move` taking the pool back. After
+each, every acknowledged write is on the disk of the node that serves the pool. The time of each phase of a
+failover (failure seen, fencing confirmed, DRBD promoted, VG active, volumes, address up, target up, the
+initiator's first acknowledged write) is measured from the survivor's crm_mon, and kept in
+build/reports/failover.json."""
 
 from __future__ import annotations
 
@@ -116,11 +117,29 @@ def test_corosync_killed_on_the_primary_the_survivor_serves_every_acknowledged_w
     lab.wait_until(lambda: drbd(survivor).healthy and drbd(lab.node(lost)).healthy, 600,
                    f"{lost} resynced (UpToDate/UpToDate)", 2)
     keep(f"{lost} online to resynced", round(time.monotonic() - started, 1))
-    started = time.monotonic()
-    ok(node1, "/pools/p1", "move", lost)
-    lab.wait_until(lambda: (lambda roles, group: roles.get(lost) == "Promoted" and all(
-        group.get(r) == [lost] for r in SERVED))(*chain(survivor)), 400, f"the pool back on {lost}", 2)
-    keep(f"move back to {lost} (target up)", round(time.monotonic() - started, 1))
-    ok(node1, "/pools/p1", "clear")
-    assert_served_by(lab, lost, SERVED)
     assert sanctl(lab.node(lost), "/cluster", "status").returncode == 0
+
+
+def test_the_drill_takes_the_pool_back_and_times_each_phase(lab):
+    node1 = lab.node("node1")
+    here = promoted(node1)
+    back = other_of(here)
+    refused = sanctl(node1, "/pools/p1", "drill", "how=move")
+    assert refused.returncode == 0 and "confirm=yes" in refused.stdout and promoted(node1) == here
+    io = stream(lab)
+    try:
+        lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        t0 = time.monotonic()
+        out = ok(node1, "/pools/p1", "drill", "how=move", "confirm=yes")
+        lab.wait_until(lambda: io.acked_since(time.monotonic() - 1) >= 1, 120, "writes after the drill")
+    finally:
+        io.finish()
+    drilled = {line.split(" s  ", 1)[1]: float(line.split(" s  ", 1)[0]) for line in out.splitlines()
+               if " s  " in line}
+    keep(f"drill how=move {here} -> {back}", {"phases_s": drilled, "initiator_outage_s": round(
+        io.longest_gap(t0), 1), "writes_acked": io.acked(), "writes_failed": len(io.failed())})
+    assert f"moved from {here} to {back}" in out, out
+    assert list(drilled)[:2] == ["DRBD promoted", "VG active"] and "first initiator command" in drilled, out
+    assert "cli-prefer" not in node1.sh("cibadmin --query --scope constraints").stdout
+    assert_served_by(lab, back, SERVED)
+    check_writes(lab, lab.node(back), io)
