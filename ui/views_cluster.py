@@ -105,7 +105,8 @@ def _move_to(view: ClusterView, members: list[status.ResourceState]) -> str:
 
 
 def _resources(view: ClusterView) -> list[dict[str, Any]]:
-    """One row per resource id (a clone's instances are one row: their roles and nodes together). A member of a
+    """One row per resource id (a clone's instances are one row: their roles and nodes together, and `placement`,
+    each role with its nodes, for the page to say which node has which role). A member of a
     group or clone names its `unit` (the group or clone): Pacemaker moves that as a whole, so the move and clear
     buttons act on the unit, once, on the row of its first member."""
     rows: dict[str, dict[str, Any]] = {}
@@ -114,10 +115,13 @@ def _resources(view: ClusterView) -> list[dict[str, Any]]:
     for r in view.state.resources:
         unit = r.parent or r.name
         row = rows.setdefault(r.name, {"name": r.name, "agent": r.agent, "roles": [], "nodes": [], "failed": False,
-                                       "unit": unit, "unit_first": unit not in units})
+                                       "unit": unit, "unit_first": unit not in units, "placement": {}})
         units.setdefault(unit, []).append(r)
         if r.role and r.role not in row["roles"]:
             row["roles"].append(r.role)
+        if r.role:  # role -> its nodes: which instance of a clone is Promoted where
+            placed = row["placement"].setdefault(r.role, [])
+            placed.extend(n for n in r.nodes if n not in placed)
         row["nodes"].extend(n for n in r.nodes if n not in row["nodes"])
         row["failed"] = row["failed"] or r.failed
     for row in rows.values():

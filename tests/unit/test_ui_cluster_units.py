@@ -92,3 +92,19 @@ def test_a_member_asked_directly_is_refused_with_its_unit():
     response = ui.get("/confirm/resource-move", query_string={"resource": "san-p1-vg", "node": "node2"})
     assert "part of san-p1: move that instead" in page_of(response) and 'id="confirm-button"' not in page_of(response)
     assert host.cib == before
+
+
+def placement(page: str, name: str) -> str:
+    found = re.search(rf'<small class="hint" id="placement-{re.escape(name)}">(.*?)</small>', page, re.S)
+    assert found, name
+    return found.group(1)
+
+
+def test_a_promotable_clone_says_which_node_has_which_role():
+    ui, host = chain_ui()
+    page = page_of(ui.get("/cluster"))
+    assert placement(page, "san-p1-drbd") == "Promoted on node1; Unpromoted on node2"
+    assert 'id="placement-san-p1-vg"' not in page and 'id="placement-fence-sbd"' not in page  # one role: no line
+    _, generation = confirm(ui, "resource-move", resource="san-p1-drbd-clone", node="node2")
+    ui.post("/confirm/resource-move", {"resource": "san-p1-drbd-clone", "node": "node2", "generation": generation})
+    assert placement(page_of(ui.get("/cluster")), "san-p1-drbd") == "Promoted on node2; Unpromoted on node1"
