@@ -7,7 +7,8 @@ LVM-activate's monitor fails on a VG without an LV), `deactivate_vg`, `secondary
 (drbd.cib.merge_pools through apply.cluster.ClusterHost.push_cib) hands the pool to Pacemaker.
 Each step looks first and does only what is missing: create-md skips a disk that holds DRBD meta data already,
 up becomes adjust on a resource that is up, primary/secondary/down skip a resource in that state already, the VG
-is made only where it is not, its keeper LV only when missing.
+is made only where it is not, its keeper LV only when missing; disconnect skips a StandAlone resource, connect
+(split-brain recovery, service/split_brain.py) runs only on one.
 
 The decisions are pure functions (unit-tested); `DrbdHost` runs them. `python3 -m sanappliance.apply.drbd`
 runs the steps on a saved configuration (used by the VM test; `--dry-run` prints the commands instead).
@@ -115,6 +116,29 @@ def secondary_argv(res: str, device: status.Device) -> list[str] | None:
 
 def down_argv(res: str, device: status.Device) -> list[str] | None:
     return commands.down_argv(res) if device.configured else None
+
+
+def _require_up(res: str, device: status.Device) -> None:
+    if not device.configured:
+        raise SanError("the DRBD resource is down: bring it up first", field="replication", value=res)
+
+
+def disconnect_argv(res: str, device: status.Device) -> list[str] | None:
+    """None when StandAlone already (DRBD is after a split brain it could not resolve)."""
+    _require_up(res, device)
+    return None if device.standalone else commands.disconnect_argv(res)
+
+
+def connect_argv(res: str, device: status.Device, *, discard_my_data: bool = False) -> list[str] | None:
+    """None unless StandAlone (connecting or connected already). `discard_my_data` (the split-brain victim: its
+    changes since the split are thrown away, it resyncs from the peer) is refused on a Primary: demote it first."""
+    _require_up(res, device)
+    if not device.standalone:
+        return None
+    if discard_my_data and device.role == "Primary":
+        raise SanError("a Primary cannot discard its data: make it Secondary first", field="replication", value=res,
+                       kind=CONFLICT)
+    return commands.connect_argv(res, discard_my_data=discard_my_data)
 
 
 def parse_system_id(text: str) -> str:
@@ -233,18 +257,25 @@ class DrbdHost:
 
     # state
 
-    def proc_drbd(self) -> status.ProcDrbd:
-        path = self._path(commands.PROC_DRBD)
+    def proc_text(self) -> str:
+        """/proc/drbd as DRBD prints it."""
         try:
-            return status.parse_proc_drbd(path.read_text(), str(path))
+            return self._path(commands.PROC_DRBD).read_text()
         except FileNotFoundError:
             raise SanError("the DRBD module is not loaded (no /proc/drbd)", field="replication") from None
+
+    def proc_drbd(self) -> status.ProcDrbd:
+        return status.parse_proc_drbd(self.proc_text(), str(self._path(commands.PROC_DRBD)))
 
     def device(self, pool: Pool) -> status.Device:
         return self.proc_drbd().device(_rep(pool).minor)
 
+    def get_gi(self, pool: Pool) -> str:
+        """`drbdadm get-gi` as it prints it (status.parse_gi reads it)."""
+        return self.runner(commands.get_gi_argv(render.resource_name(pool)), timeout=60).stdout
+
     def generations(self, pool: Pool) -> status.Generations:
-        return status.parse_gi(self.runner(commands.get_gi_argv(render.resource_name(pool)), timeout=60).stdout)
+        return status.parse_gi(self.get_gi(pool))
 
     # DRBD
 
@@ -285,6 +316,20 @@ class DrbdHost:
 
     def down(self, pool: Pool) -> bool:
         argv = down_argv(render.resource_name(pool), self.device(pool))
+        if argv is not None:
+            self._change(argv)
+        return argv is not None
+
+    def disconnect(self, pool: Pool) -> bool:
+        argv = disconnect_argv(render.resource_name(pool), self.device(pool))
+        if argv is not None:
+            self._change(argv)
+        return argv is not None
+
+    def connect(self, pool: Pool, *, discard_my_data: bool = False) -> bool:
+        """Reconnect a StandAlone resource (split-brain recovery: the victim with discard_my_data, after
+        `disconnect` and `secondary`; then the survivor without)."""
+        argv = connect_argv(render.resource_name(pool), self.device(pool), discard_my_data=discard_my_data)
         if argv is not None:
             self._change(argv)
         return argv is not None
