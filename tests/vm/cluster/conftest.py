@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
+from sanappliance.lab import Disk, Forward, LabSpec, NodeSpec, default_networks
 
 from ..conftest import start_lab, stop_lab
 
@@ -23,7 +23,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="package")
 def lab(request, images):
-    nodes = tuple(NodeSpec(name, networks=("cluster", "repl"), disks=(Disk(f"data{i}", "256M"),))
+    nodes = tuple(NodeSpec(name, networks=("cluster", "repl"), disks=(Disk(f"data{i}", "256M"),),
+                           forwards=(Forward(443),) if name == "node1" else ())  # node1's web page
                   for i, name in enumerate(("node1", "node2"), start=1))
     spec = LabSpec(nodes=nodes, networks=default_networks("cluster", "repl"), shared_disks=(Disk("sbd0", "64M"),))
     lab = start_lab(request, images, spec, name="cluster")

@@ -9,9 +9,8 @@ is refused and changes nothing. Every page fetched is kept in build/test-logs/we
 
 The admin password is generated at each node's first boot and only shown on its console, so the test sets its own
 with the appliance's command (`python3 -m sanappliance.targetd set-password`, as tests/vm/test_ui.py does) and
-restarts the page's service, which reads the account when it starts. The package's lab has no forward to 443
-(conftest.py); the test then adds one to node1's user-mode NIC (QEMU's hostfwd_add on netdev mgmt, the mechanism of
-the lab's forwards) and removes it afterwards."""
+restarts the page's service, which reads the account when it starts. The package's lab forwards a loopback port to
+node1's 443 (conftest.py)."""
 
 from __future__ import annotations
 
@@ -30,8 +29,6 @@ import pytest
 
 from sanappliance.cluster.cib import FENCING_TESTED
 from sanappliance.drbd.cib import PoolIds
-from sanappliance.lab import LabError
-from sanappliance.lab.lab import free_port
 
 from ..conftest import LOGS
 from .helpers import mon, sanctl
@@ -82,22 +79,6 @@ class Browser:
             return exc.code, urllib.parse.urlsplit(exc.filename or "").path, self._keep(name, exc.read().decode())
 
 
-def forward_443(lab) -> tuple[int, str]:
-    """The host port reaching node1's 443: the lab's forward, or one added now (then its hostfwd_remove rule)."""
-    try:
-        return lab.forward("node1", 443), ""
-    except LabError:
-        pass
-    port = free_port()
-    answer = hmp(lab, f"hostfwd_add mgmt tcp:127.0.0.1:{port}-:443")
-    assert not answer.strip(), f"hostfwd_add: {answer}"
-    return port, f"hostfwd_remove mgmt tcp:127.0.0.1:{port}"
-
-
-def hmp(lab, command: str) -> str:
-    return lab.node("node1").qmp.command("human-monitor-command", **{"command-line": command}) or ""
-
-
 @pytest.fixture(scope="module")
 def web(lab, tmp_path_factory):
     OUT.mkdir(parents=True, exist_ok=True)
@@ -110,7 +91,7 @@ def web(lab, tmp_path_factory):
     cert.write_text(node.run(["/bin/cat", "/etc/sanappliance/tls/targetd.crt"], check=True).stdout)
     tls = ssl.create_default_context(cafile=str(cert))
     tls.check_hostname = False  # the certificate names the node, the forward is 127.0.0.1; the chain is verified
-    port, remove = forward_443(lab)
+    port = lab.forward("node1", 443)
     browser = Browser(port, tls)
     deadline = time.monotonic() + 90
     while True:
@@ -123,8 +104,6 @@ def web(lab, tmp_path_factory):
             time.sleep(1)
     browser.login = browser.post("/login", "login-done", user="admin", password=PASSWORD)
     yield browser
-    if remove and node.alive():
-        hmp(lab, remove)
 
 
 # --- what the node itself says ---------------------------------------------------------------------------------------
