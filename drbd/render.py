@@ -39,11 +39,13 @@ DISK_OPTIONS = (
 )
 # --role=Promoted: the handler's default rule role is "Master", which pacemaker 3.0's crm_verify flags as
 # deprecated ("Configuration invalid (with warnings)"), and the appliance refuses to push a CIB that fails it.
-# --timeout: drbd-utils 9.22's handler never sees a live peer as "online" under Pacemaker >= 2.1.7 (node_state's
-# crmd holds a timestamp there; fixed in 9.28), so it polls for its whole timeout (90 s) before it places the
-# constraint on an UpToDate node, which it then does anyway; a fenced peer it recognises at once (crmd "offline").
-# 30 s (above the lab and default corosync token + consensus) keeps a move or a cut link from waiting 90 s.
-FENCE_PEER_TIMEOUT = 30
+# --timeout: drbd-utils 9.22's handler never recognises the peer's state under Pacemaker 3.0 (node_state's crmd and
+# in_ccm hold timestamps there, and a fenced node is not "expected down"; fixed in drbd-utils 9.28), so it polls for
+# its whole timeout (default 90 s) and then, on an UpToDate node, places the constraint anyway. Measured in the VM
+# test: a promotion after a confirmed fence waited exactly that timeout. Waiting adds nothing here: the handler
+# runs on a Primary that lost its peer (the constraint is the safe outcome, and is lifted after the resync) or on a
+# node being promoted, which Pacemaker does only after the lost peer's fencing was confirmed. 5 s: two polls.
+FENCE_PEER_TIMEOUT = 5
 HANDLERS = (
     ("fence-peer", f"{FENCE_PEER} --role=Promoted --timeout={FENCE_PEER_TIMEOUT}"),
     ("after-resync-target", UNFENCE_PEER),

@@ -70,7 +70,7 @@ def test_drbdadm_84_dump_accepts_the_resource_files(image_root, name, hostname):
         assert f"on {hostname} {{ device {pool.replication.device} minor {pool.replication.minor}; " \
                f"disk {mine.disk}; meta-disk internal;" in dumped
         assert "protocol C;" in dumped and "after-sb-2pri disconnect;" in dumped
-        assert "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=30\";" in dumped
+        assert "fence-peer \"/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=5\";" in dumped
 
 
 def fencing_in_net(res: str) -> str:

@@ -29,7 +29,7 @@ resource san-p1 {
         on-io-error detach;
     }
     handlers {
-        fence-peer "/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=30";
+        fence-peer "/usr/lib/drbd/crm-fence-peer.sh --role=Promoted --timeout=5";
         after-resync-target "/usr/lib/drbd/crm-unfence-peer.sh";
     }
     on node1 {
