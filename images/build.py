@@ -39,6 +39,9 @@ DISABLED_UNITS = (
     "lvmlockd.service", "lvmlocks.service", "logd.service", "multipathd.service", "multipathd.socket",
     "open-iscsi.service", "iscsid.socket", "rtslib-fb-targetctl.service", "apt-daily.timer",
     "apt-daily-upgrade.timer", "systemd-networkd-wait-online.service",
+    # e2scrub snapshots and checks every LV that holds ext4: on a SAN those are the initiators' disks, exported by LIO
+    "e2scrub_all.timer", "e2scrub_reap.service",
+    "dpkg-db-backup.timer",  # the image's package set never changes on the appliance
 )
 ENABLED_UNITS = (
     "systemd-networkd.service", "sanappliance-lio-prep.service", "sanappliance-restore.service",

@@ -100,3 +100,10 @@ def test_memory_per_node(node):
     print(f"\nguest uses {used} MiB of {node.spec.memory_mib}; qemu RSS {rss:.0f} MiB")
     assert used < 600
     assert rss < node.spec.memory_mib + 400
+
+
+def test_no_timer_touches_the_exported_lvs(node):
+    """e2scrub would snapshot and check every LV holding ext4: on the appliance those are initiators' disks."""
+    units = ("e2scrub_all.timer", "e2scrub_reap.service", "dpkg-db-backup.timer")
+    enabled = node.run(["/usr/bin/systemctl", "is-enabled", *units]).stdout.split()
+    assert enabled == ["disabled"] * len(units), dict(zip(units, enabled, strict=False))
