@@ -17,6 +17,9 @@ For pool P (DRBD resource and VG san-P), every id starts with `san-` (a location
     rsc_colocation san-P-with-drbd-promoted   san-P with the Promoted role of san-P-drbd-clone, INFINITY
     rsc_order san-P-after-drbd-promote        promote san-P-drbd-clone, then start san-P (Mandatory)
 
+Shared-disk pools (drbd/shared_cib.py) have the same group, its VG under lvmlockd, after the dlm and lvmlockd
+clones instead of a DRBD clone; merge_pools merges them too.
+
 `merge_pools` replaces these elements by id, removes those of pools no longer in the config (with the constraints
 that name them, the crm-fence-peer handler's included), keeps everything else, then hands the result to the
 cluster's merge_cib (its options, defaults and fence device; the check that ids are unique; epoch + 1): one push.
@@ -141,13 +144,20 @@ def volumes_param(config: Config, pool: Pool) -> str:
                           if v.pool == pool.name and v.kind is VolumeKind.LV)
 
 
+def vg_params(pool: Pool) -> list[tuple[str, str]]:
+    """LVM-activate's parameters: a replicated pool's VG carries the serving node's system ID; a shared pool's is
+    locked through lvmlockd, its LVs active on the serving node only (drbd/shared_cib.py)."""
+    if pool.shared is not None:
+        return [("vgname", pool.vg), ("vg_access_mode", "lvmlockd"), ("activation_mode", "exclusive")]
+    return [("vgname", pool.vg), ("vg_access_mode", "system_id")]
+
+
 def pool_group(config: Config, pool: Pool) -> ET.Element:
     """The pool's group: VG, its volumes, (port block,) floating addresses, targets, (port unblock), started in
     that order."""
     ids = PoolIds(pool.name)
     group = ET.Element("group", {"id": ids.group})
-    group.append(_primitive(ids.vg, ("ocf", "heartbeat", "LVM-activate"),
-                            [("vgname", pool.vg), ("vg_access_mode", "system_id")], VG_OPS))
+    group.append(_primitive(ids.vg, ("ocf", "heartbeat", "LVM-activate"), vg_params(pool), VG_OPS))
     group.append(_primitive(ids.volumes, VOLUMES_AGENT, [("vg", pool.vg), ("volumes", volumes_param(config, pool))],
                             VOLUMES_OPS))
     ips = [fip.ip for fip in pool.floating_ips]
@@ -229,16 +239,20 @@ def _remove_pool(config_section: ET.Element, pool: str) -> None:
 def merge_pools(current: str, spec: ClusterSpec, config: Config) -> str:
     """`current` with every replicated pool's chain in place and the chains of removed pools gone, plus the
     cluster's own part (cluster.cib.merge_cib): everything else kept, ids checked unique, epoch + 1."""
+    from . import shared_cib  # the shared pools' chains build on this module's
+
     root, section = parse_cib(current)
     wanted = {pool.name for pool in config.pools if pool.replication is not None}
     for pool in sorted(pools_in_cib(section) - wanted):
         _remove_pool(section, pool)
-    for name, elements in fragments(config).items():
-        target = _section(section, name)
-        for ours in elements:
-            _replace(target, ours)
+    shared_cib.remove_gone(section, config)  # every removal before any addition: a pool may have changed kind
+    for part in (fragments(config), shared_cib.fragments(config)):
+        for name, elements in part.items():
+            target = _section(section, name)
+            for ours in elements:
+                _replace(target, ours)
     return merge_cib(ET.tostring(root, encoding="unicode"), spec)
 
 
 __all__ = ["PoolIds", "constraints", "drbd_clone", "fragments", "merge_pools", "pool_group", "pools_in_cib",
-           "volumes_param"]
+           "vg_params", "volumes_param"]

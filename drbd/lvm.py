@@ -10,6 +10,13 @@ matches an accept pattern before a reject one, and a disk has several names (/de
 /dev/disk/by-path/..., /dev/block/252:16). `[ "r|^/dev/disk/by-id/BACKING$|", "a|.*|" ]` would still accept the
 backing disk as /dev/vdb. With the accept list, a backing disk matches no accept pattern under any name.
 
+A shared pool's disks are named by their multipath maps, /dev/mapper/<alias>: the raw paths under a map (sda,
+sdb: one per path, each showing the same PV) match no accept pattern under any of their names, so LVM never opens
+them (LVM's multipath_component_detection would also skip them; the filter does not depend on it). With a shared
+pool, `use_lvmlockd = 1`: LVM takes the shared VG's locks through lvmlockd (and dlm), as LVM-activate's
+vg_access_mode=lvmlockd expects. Both settings appear only when a shared pool exists: the file of a configuration
+without one is the same as before shared pools.
+
 Consequence for the apply layer: write this file (from the new config) before `pvcreate` on a new local pool's
 disk, or LVM refuses it as filtered.
 
@@ -52,7 +59,10 @@ def global_filter(config: Config) -> list[str]:
                     entries.append(pattern)
     entries.append(f"a|{DRBD_PATTERN}|")
     for pool in config.pools:
-        if pool.replication is None:
+        for disk in pool.shared.disks if pool.shared is not None else ():
+            entries.append(f"a|{literal(disk.device, f'pools[{pool.name}].shared.disks[{disk.wwid}].alias')}|")
+    for pool in config.pools:
+        if pool.replication is None and pool.shared is None:
             for disk in pool.disks:
                 pattern = f"a|{literal(disk, f'pools[{pool.name}].disks')}|"
                 if pattern not in entries:
@@ -71,8 +81,13 @@ def render_lvm_conf(config: Config) -> str:
             + f"    global_filter = [\n{items}\n    ]\n"
             + "    use_devicesfile = 0\n"
             + "}\n")
+    settings = []
     if any(pool.replication is not None for pool in config.pools):
-        text += 'global {\n    system_id_source = "uname"  # LVM-activate vg_access_mode=system_id\n}\n'
+        settings.append('    system_id_source = "uname"  # LVM-activate vg_access_mode=system_id\n')
+    if any(pool.shared is not None for pool in config.pools):
+        settings.append("    use_lvmlockd = 1  # shared pools: their VGs are locked through lvmlockd and dlm\n")
+    if settings:
+        text += "global {\n" + "".join(settings) + "}\n"
     return text
 
 

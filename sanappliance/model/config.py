@@ -12,7 +12,8 @@ from sanappliance.errors import NOT_FOUND, SanError
 
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 2  # 2: pools may be replicated (Pool.replication) and carry floating portal addresses
+SCHEMA_VERSION = 3  # 2: pools may be replicated (Pool.replication) and carry floating portal addresses;
+# 3: pools may be on shared storage (Pool.shared: multipathed disks both nodes reach, a VG under lvmlockd)
 FILEIO_DIR = "/var/lib/sanappliance/fileio"
 
 
@@ -52,6 +53,27 @@ class Replication:
 
 
 @dataclass(frozen=True)
+class SharedDisk:
+    """A disk every node reaches (a SAN shelf or JBOD, over one or more paths each): by its WWID, under the
+    multipath alias the appliance gave it, so it is /dev/mapper/<alias> on every node."""
+
+    wwid: str  # as multipath reports it (udev's ID_SERIAL): the same on every path and node
+    alias: str  # the map's name in multipath.conf (multipath.model.default_alias, or the admin's)
+
+    @property
+    def device(self) -> str:
+        return f"/dev/mapper/{self.alias}"
+
+
+@dataclass(frozen=True)
+class SharedStorage:
+    """A pool on shared disks: a shared VG (lvmlockd with dlm) that every node sees; its LVs are active on the one
+    node that serves the pool (exclusive activation), and move with it."""
+
+    disks: tuple[SharedDisk, ...]
+
+
+@dataclass(frozen=True)
 class FloatingIp:
     """A portal address that moves with the pool: where initiators reach the pool's targets, on whichever node
     serves them (one per storage network, so initiators can use one path per network with dm-multipath)."""
@@ -71,14 +93,17 @@ class FloatingIp:
 @dataclass(frozen=True)
 class Pool:
     """An LVM volume group on whole disks, named by their stable /dev/disk/by-id paths; or, replicated, on the DRBD
-    device over one backing disk per node (`disks` is then empty: the disks are in `replication.nodes`)."""
+    device over one backing disk per node (`disks` is then empty: the disks are in `replication.nodes`); or, shared,
+    on multipathed disks every node reaches (`disks` empty: they are in `shared.disks`). One of the three, never two.
+    """
 
     name: str
     disks: tuple[str, ...]
     thin: bool = False  # a thin pool LV fills the VG; volumes are thin LVs in it
     replication: Replication | None = None
-    floating_ips: tuple[FloatingIp, ...] = ()  # replicated pools only: the portals of the pool's targets
+    floating_ips: tuple[FloatingIp, ...] = ()  # replicated and shared pools only: the portals of its targets
     portblock: bool = False  # drop iSCSI SYNs to the floating addresses while the targets start or stop (iptables)
+    shared: SharedStorage | None = None
 
     @property
     def vg(self) -> str:
@@ -89,9 +114,23 @@ class Pool:
         return self.replication is not None
 
     @property
+    def clustered(self) -> bool:
+        """Served by the cluster (on one node at a time, moving on failover): replicated or shared."""
+        return self.replication is not None or self.shared is not None
+
+    @property
+    def kind(self) -> str:
+        return "replicated" if self.replication is not None else "shared" if self.shared is not None else "local"
+
+    @property
     def physical_volumes(self) -> tuple[str, ...]:
-        """What the VG is made of: the disks, or the DRBD device of a replicated pool."""
-        return (self.replication.device,) if self.replication is not None else self.disks
+        """What the VG is made of: the disks, the DRBD device of a replicated pool, the multipath maps of a shared
+        one."""
+        if self.replication is not None:
+            return (self.replication.device,)
+        if self.shared is not None:
+            return tuple(d.device for d in self.shared.disks)
+        return self.disks
 
 
 @dataclass(frozen=True)
@@ -273,5 +312,5 @@ def replace_item(items: tuple[Any, ...], old: Any, new: Any | None) -> tuple[Any
 
 
 __all__ = ["Acl", "Chap", "Config", "DiscoveryAuth", "FloatingIp", "InitiatorGroup", "Lun", "MappedLun", "Pool",
-           "Portal", "ReplicaNode", "Replication", "Target", "Tpg", "Volume", "VolumeKind", "replace", "replace_item",
-           "tpg_of"]
+           "Portal", "ReplicaNode", "Replication", "SharedDisk", "SharedStorage", "Target", "Tpg", "Volume",
+           "VolumeKind", "replace", "replace_item", "tpg_of"]

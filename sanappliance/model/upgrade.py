@@ -19,8 +19,14 @@ def _pools_may_replicate(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _pools_may_be_shared(data: dict[str, Any]) -> dict[str, Any]:
+    """2 -> 3: pools gained `shared` (a pool on multipathed disks every node reaches); a schema-2 pool has none (the
+    default), so the document stays as it is; the version changes for the reason of 1 -> 2."""
+    return data
+
+
 # STEPS[n] turns a schema-n document into a schema-(n+1) one. Schema 1 is the first released schema.
-STEPS: dict[int, Step] = {1: _pools_may_replicate}
+STEPS: dict[int, Step] = {1: _pools_may_replicate, 2: _pools_may_be_shared}
 
 
 def upgrade(data: dict[str, Any], steps: dict[int, Step] | None = None,

@@ -4,17 +4,22 @@ unless this returns no problem."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sanappliance.errors import SanError
+from sanappliance.multipath import model as multipath
 
 from . import replication, settings, values
 from .config import SCHEMA_VERSION, Acl, Chap, Config, InitiatorGroup, MappedLun, Pool, Tpg, VolumeKind
 
 MAX_LUN = 65535
 MAX_TAG = 65535
+# the CIB ids of the cluster's lock managers (drbd/shared_cib.py: san-dlm..., san-lvmlockd...) are those of a
+# clustered pool so named (its group is san-<pool>, its resources san-<pool>-...)
+RESERVED_POOL_NAMES = re.compile(r"^(dlm|lvmlockd)(-|$)")
 
 
 @dataclass(frozen=True)
@@ -85,14 +90,24 @@ def _pools(config: Config, facts: Facts, p: Problems) -> None:
     for pool in config.pools:
         where = f"pools[{pool.name}]"
         p.check(values.check_name, pool.name, f"{where}.name")
-        if pool.replication is not None:
+        if pool.clustered and RESERVED_POOL_NAMES.match(pool.name):
+            p.add("the cluster's lock managers use this name (dlm, lvmlockd): choose another for a clustered pool",
+                  f"{where}.name", pool.name)
+        if pool.replication is not None and pool.shared is not None:
+            p.add("a pool is local, replicated or shared, never two of them: it has replication and shared storage",
+                  f"{where}.shared", ", ".join(d.wwid for d in pool.shared.disks))
+        elif pool.replication is not None:
             if pool.disks:
                 p.add("a replicated pool's VG is on its DRBD device: its disks are in replication.nodes",
                       f"{where}.disks", pool.disks[0])
+        elif pool.shared is not None:
+            if pool.disks:
+                p.add("a shared pool's VG is on its multipath maps: its disks are in shared.disks", f"{where}.disks",
+                      pool.disks[0])
         elif not pool.disks:
             p.add("a pool needs at least one disk", f"{where}.disks")
         elif pool.floating_ips:
-            p.add("only a replicated pool moves between nodes: floating addresses need replication",
+            p.add("only a replicated or shared pool moves between nodes: floating addresses need one of them",
                   f"{where}.floating_ips", pool.floating_ips[0].address)
         if pool.portblock and not pool.floating_ips:
             p.add("the port block guards the pool's floating addresses: it has none", f"{where}.portblock", True)
@@ -106,7 +121,35 @@ def _pools(config: Config, facts: Facts, p: Problems) -> None:
             elif disk in facts.disks_in_use:
                 p.add(f"disk in use ({facts.disks_in_use[disk]})", f"{where}.disks", disk)
             owners.setdefault(disk, pool.name)
+    _shared(config, owners, p)
     _replicated(config, facts, owners, p)
+
+
+def _shared(config: Config, owners: dict[str, str], p: Problems) -> None:
+    """The shared pools' disks: a WWID and an alias each (multipath.model's checks), each WWID and alias in one pool
+    only, and no shared disk that a local pool names by one of its own by-id links."""
+    aliases: dict[str, str] = {}
+    wwids: dict[str, str] = {}
+    for pool in config.pools:
+        if pool.shared is None:
+            continue
+        where = f"pools[{pool.name}].shared"
+        if not pool.shared.disks:
+            p.add("a shared pool needs at least one shared disk", f"{where}.disks")
+        for disk in pool.shared.disks:
+            at = f"{where}.disks[{disk.wwid}]"
+            p.check(multipath.check_wwid, disk.wwid, f"{at}.wwid")
+            p.check(multipath.check_alias, disk.alias, f"{at}.alias")
+            if disk.wwid in wwids:
+                p.add(f"disk already in pool {wwids[disk.wwid]}", f"{at}.wwid", disk.wwid)
+            if disk.alias in aliases:
+                p.add(f"the alias names a disk of pool {aliases[disk.alias]} already", f"{at}.alias", disk.alias)
+            wwids.setdefault(disk.wwid, pool.name)
+            aliases.setdefault(disk.alias, pool.name)
+            for link in (f"/dev/disk/by-id/scsi-{disk.wwid}", f"/dev/disk/by-id/dm-uuid-mpath-{disk.wwid}",
+                         f"/dev/disk/by-id/dm-name-{disk.alias}"):
+                if link in owners:
+                    p.add(f"the shared disk is in local pool {owners[link]} already", f"{at}.wwid", disk.wwid)
 
 
 def _replicated(config: Config, facts: Facts, owners: dict[str, str], p: Problems) -> None:
@@ -126,7 +169,7 @@ def _replicated(config: Config, facts: Facts, owners: dict[str, str], p: Problem
             backing.setdefault((node, disk), pool.name)
         replication_ips |= {n.address for n in pool.replication.nodes} if pool.replication else set()
     _floating(config, replication_ips, p)
-    _moving_targets(config, {pool.name: pool for pool in pools}, p)
+    _moving_targets(config, {pool.name: pool for pool in config.pools if pool.clustered}, p)
 
 
 def _floating(config: Config, replication_ips: set[str], p: Problems) -> None:
@@ -158,12 +201,14 @@ def _floating(config: Config, replication_ips: set[str], p: Problems) -> None:
 
 
 def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> None:
-    """A target on a replicated pool's volumes moves with it: all its LUNs there, its portals the pool's."""
+    """A target on a replicated or shared pool's volumes moves with it: all its LUNs there, its portals the
+    pool's."""
     for target in config.targets:
         served = replication.pools_of_target(config, target)
         moving = [name for name in served if name in by_name]
         if moving and len(served) > 1:
-            p.add(f"the target moves with replicated pool {moving[0]}: all its LUNs must be on that pool",
+            p.add(f"the target moves with {by_name[moving[0]].kind} pool {moving[0]}: all its LUNs must be on that "
+                  "pool",
                   f"targets[{target.iqn}].luns", ", ".join(name or "(not an LV)" for name in served))
         if not moving:
             continue
@@ -172,8 +217,8 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
         for tpg in target.tpgs:
             for i, portal in enumerate(tpg.portals):
                 if portal.address not in ("0.0.0.0", "::") and portal.address not in allowed:
-                    p.add(f"a target of replicated pool {moving[0]} listens on all addresses or on the pool's "
-                          "floating ones", f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address",
+                    p.add(f"a target of {by_name[moving[0]].kind} pool {moving[0]} listens on all addresses or "
+                          "on the pool's floating ones", f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address",
                           portal.address)
 
 

@@ -269,3 +269,17 @@ def test_a_target_handed_to_the_cluster_leaves_this_node_before_the_push(tmp_pat
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "lio" and kinds.index("push") > 0 and kinds.index("settle") > kinds.index("push"), events
     assert events[kinds.index("push")] == ("push", True) and IQN not in env.system.lio.targets
+
+
+def test_shared_pools_are_clustered_and_pushed_with_the_lock_managers():
+    from tests.unit import shared_samples
+
+    cfg = shared_samples.mixed()
+    split = partition(cfg)
+    assert [p.name for p in split.clustered.pools] == ["s1", "p1"] and [p.name for p in split.local.pools] == ["local"]
+    assert {t.iqn for t in split.clustered.targets} == {shared_samples.SIQN, IQN}
+    root = ET.fromstring(sanconfig.with_clustered(ccib.render_cib(two_nodes()), two_nodes(), split.clustered))
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    assert {"san-dlm-clone", "san-lvmlockd-clone", "san-s1", "san-s1-vg", "san-s1-after-lvmlockd", "san-p1",
+            "san-appliance"} <= ids
+    assert sanconfig.read(ET.tostring(root, encoding="unicode")) == split.clustered

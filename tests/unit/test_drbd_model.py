@@ -11,6 +11,7 @@ import pytest
 from sanappliance.errors import EXHAUSTED, SanError
 from sanappliance.model import replication
 from sanappliance.model.config import (
+    SCHEMA_VERSION,
     Config,
     FloatingIp,
     Lun,
@@ -175,7 +176,7 @@ def test_json_round_trip_and_errors_by_path():
     cfg = two_pools()
     assert Config.from_json(cfg.to_json()) == cfg
     data = cfg.to_dict()
-    assert data["schema"] == 2 and data["pools"][0]["replication"] is None
+    assert data["schema"] == SCHEMA_VERSION and data["pools"][0]["replication"] is None
     data["pools"][1]["replication"]["nodes"][1]["disk"] = 7
     with pytest.raises(SanError) as err:
         Config.from_dict(data)
@@ -185,8 +186,8 @@ def test_json_round_trip_and_errors_by_path():
 def test_schema_1_files_upgrade_to_local_pools():
     old = {"schema": 1, "generation": 4, "pools": [{"name": "p1", "disks": [LOCAL], "thin": False}]}
     cfg = Config.from_json(json.dumps(old))
-    assert cfg.schema == 2 and cfg.generation == 4
+    assert cfg.schema == SCHEMA_VERSION and cfg.generation == 4
     assert cfg.pools == (Pool("p1", (LOCAL,)),) and validate(cfg) == []
     with pytest.raises(SanError) as err:
-        Config.from_json(json.dumps({**old, "schema": 3}))
+        Config.from_json(json.dumps({**old, "schema": SCHEMA_VERSION + 1}))
     assert err.value.field == "schema" and "newer" in err.value.message
