@@ -107,6 +107,18 @@ def test_multipath_takes_the_initiators_lio_device_section(image_root):
     assert "\tpolling_interval 5\n" in result.stdout  # the interval no_path_retry is counted in
 
 
+# --- open-iscsi -----------------------------------------------------------------------------------------------------
+
+def test_the_iscsid_settings_are_open_iscsis_own_keys(image_root):
+    """Every key the initiator lines set is one open-iscsi's own iscsid.conf (2.1.11) sets: none misspelt."""
+    stock = (image_root.root / "etc/iscsi/iscsid.conf").read_text()
+    known = set(re.findall(r"^#?\s*([a-z][\w.\[\]]+)\s*=", stock, re.M))
+    ours = re.findall(r"^([a-z][\w.\[\]]+) = ", initiator.render_iscsid_conf(settings.derive(two_nodes().timing())),
+                      re.M)
+    assert len(ours) == 5 and set(ours) <= known, set(ours) - known
+    assert "node.session.timeo.replacment_timeout" not in known  # the check can fail
+
+
 # --- LVM ------------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cfg", [config(), mixed()], ids=["shared", "shared-and-replicated"])
