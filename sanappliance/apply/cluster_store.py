@@ -86,7 +86,7 @@ class ClusteredStore:
         split = partition(config)
         if self.host.read_spec() is None:
             if split.clustered.pools:
-                raise SanError("replicated pools need a cluster: form one first (sanctl /cluster init)",
+                raise SanError("replicated and shared pools need a cluster: form one first (sanctl /cluster init)",
                                field="pools", value=split.clustered.pools[0].name, kind=CONFLICT)
             return self.local.save(config, expected_generation)
         local_now = self.local.load()

@@ -310,10 +310,10 @@ def leave(env: Env, host: ClusterHost, force: bool = False) -> InitResult:
     stays on the other node), or, on the last node, its configuration (the data stays on the backing disk)."""
     current = _current(host)
     me = host.hostname()
-    pools = [p.name for p in env.store.load().pools if p.replication is not None]
+    pools = [p.name for p in env.store.load().pools if p.clustered]
     if pools and not force:
         last = len(current.nodes) == 1
-        raise SanError(f"replicated pools {', '.join(pools)} would lose " + (
+        raise SanError(f"clustered pools {', '.join(pools)} would lose " + (
             "their configuration (this is the last node; their data stays on its backing disks)" if last else
             f"their replica on {me}") + ": delete them first, or give force=yes", field="force", value=force,
             kind=IN_USE)

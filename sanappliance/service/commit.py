@@ -84,7 +84,9 @@ def clustered_changes(before: Config, after: Config) -> tuple[str, ...]:
         for name in sorted(k for k in old.keys() & new.keys() if old[k] != new[k]):
             lines.append(f"cluster: {verb} {kind} {name}")
 
-    diff("replicated pool", {p.name: p for p in before.pools}, {p.name: p for p in after.pools})
+    for kind in ("replicated", "shared"):
+        diff(f"{kind} pool", {p.name: p for p in before.pools if p.kind == kind},
+             {p.name: p for p in after.pools if p.kind == kind})
     diff("volume", {v.name: v for v in before.volumes}, {v.name: v for v in after.volumes}, "resize")
     diff("target", {t.iqn: t for t in before.targets}, {t.iqn: t for t in after.targets}, "reload")
     return tuple(f"{line} ({where})" if " volume " in line or " target " in line else line for line in lines)
