@@ -17,10 +17,10 @@ import time
 from sanappliance.drbd import lvm
 from sanappliance.drbd.cib import PoolIds
 from sanappliance.drbd.status import Device, parse_proc_drbd
+from sanappliance.lab.stream import Stream, lost_writes
 
 from ..conftest import BUILD
 from .helpers import mon, sanctl
-from .stream import Stream, lost_writes
 
 DISKS = {"node1": "/dev/disk/by-id/virtio-data1", "node2": "/dev/disk/by-id/virtio-data2"}
 FIP = "10.231.1.100"  # on the lab's cluster network (10.231.1.0/24), which the host's namespace reaches

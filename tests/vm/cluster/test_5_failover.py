@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import time
 
+from sanappliance.lab.stream import lost_writes
+
 from ..conftest import BUILD
 from .helpers import fenced_ok, mon, rejoin, sanctl
-from .stream import lost_writes
 from .test_4_replication import IDS, SERVED, assert_served_by, chain, drbd, ok, other_of, promoted, stream
 
 REPORT = BUILD / "reports" / "failover.json"

@@ -1,5 +1,5 @@
 """An initiator's stream of sequence-numbered, self-checking writes through a pool's floating address, and the check
-that every acknowledged write is on the disk afterwards.
+that every acknowledged write is on the disk afterwards (the cluster VM tests and the failover benchmark).
 
 One qemu-io process on the host (libiscsi, inside the lab's network namespace: one iSCSI session, which libiscsi
 logs in again by itself when the portal goes away and comes back) is fed one write at a time: write number n fills
