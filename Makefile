@@ -52,6 +52,7 @@ bench: image
 	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench --out bench-results/lab.json
 	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench-storage --out bench-results/storage.json
 	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench-api --out bench-results/api.json
+	$(VPY) -m sanappliance.lab --build-dir $(BUILD) bench-failover --out bench-results/failover.json
 
 clean:
 	rm -rf $(BUILD)/runs $(BUILD)/test-logs bench-results

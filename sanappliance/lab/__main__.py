@@ -6,6 +6,8 @@
   bench --out FILE                  boot-to-ready and memory of one node and of two nodes, as JSON
   bench-storage --out FILE          the storage core with 1000 LUNs against targetctl/targetcli, as JSON
   bench-api --out FILE              the targetd API: round trips, export_list with 1000 exports, as JSON
+  bench-failover --out FILE         power-off failovers of a replicated pool: the appliance's target agent with
+                                    1/64/256 LUNs against the stock iSCSITarget + iSCSILogicalUnit with 1/16/64
 """
 
 from __future__ import annotations
@@ -204,6 +206,20 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
     return _report(args.out, results)
 
 
+def cmd_bench_failover(args: argparse.Namespace) -> int:
+    """Failover times of a replicated pool, appliance agent against the stock agents (see failover_bench.py)."""
+    from . import failover_bench
+
+    def counts(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+        return default if text is None else tuple(int(n) for n in text.split(",") if n)
+
+    appliance = counts(args.appliance, failover_bench.APPLIANCE_LUNS)
+    stock = counts(args.stock, failover_bench.STOCK_LUNS)
+    workdir = args.build_dir / "runs" / "bench-failover"
+    results = failover_bench.run(Images.from_build_dir(args.build_dir), workdir, appliance=appliance, stock=stock)
+    return _report(args.out, results)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sanappliance.lab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -233,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     bench_api.add_argument("--out", type=Path, default=Path("bench-results/api.json"))
     bench_api.set_defaults(fn=cmd_bench_api)
     bench_storage.set_defaults(fn=cmd_bench_storage)
+    bench_failover = sub.add_parser("bench-failover", help="power-off failovers: appliance agent against stock agents")
+    bench_failover.add_argument("--out", type=Path, default=Path("bench-results/failover.json"))
+    bench_failover.add_argument("--appliance", help="LUN counts for the appliance's agent (default 1,64,256)")
+    bench_failover.add_argument("--stock", help="LUN counts for the stock agents (default 1,16,64; '' for none)")
+    bench_failover.set_defaults(fn=cmd_bench_failover)
     args = parser.parse_args(argv)
     args.workdir = (args.workdir or args.build_dir / "runs" / "current").resolve()
     try:

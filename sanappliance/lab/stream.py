@@ -43,14 +43,18 @@ class Stream:
     user: str
     secret: str
     lun: int = 0
+    blocks: int = BLOCKS  # the blocks written over, from the LUN's start (BLOCKS: 32 MiB)
     writes: list[Write] = field(default_factory=list)
     output: list[tuple[float, str]] = field(default_factory=list)
 
     def start(self) -> Stream:
         opts = (f"driver=iscsi,transport=tcp,portal={self.portal}:3260,target={self.target},lun={self.lun},"
-                f"initiator-name={self.initiator},user={self.user},password-secret=sec0")
-        argv = ["/usr/bin/stdbuf", "-oL", "-eL", "/usr/bin/qemu-io", "--image-opts", "--object",
-                f"secret,id=sec0,data={self.secret}", opts]
+                f"initiator-name={self.initiator}")
+        argv = ["/usr/bin/stdbuf", "-oL", "-eL", "/usr/bin/qemu-io", "--image-opts"]
+        if self.user:  # CHAP
+            argv += ["--object", f"secret,id=sec0,data={self.secret}"]
+            opts += f",user={self.user},password-secret=sec0"
+        argv.append(opts)
         netns = self.lab.netns  # type: ignore[attr-defined]
         self.proc = subprocess.Popen([netns.ip, "netns", "exec", netns.name, *argv], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
@@ -80,7 +84,7 @@ class Stream:
             self.answer.clear()
             self.writes.append(Write(n, time.monotonic()))
             try:
-                self.proc.stdin.write(f"write -P {pattern(n)} {(n % BLOCKS) * BLOCK} {BLOCK}\n")
+                self.proc.stdin.write(f"write -P {pattern(n)} {(n % self.blocks) * BLOCK} {BLOCK}\n")
                 self.proc.stdin.flush()
             except OSError:
                 break
@@ -134,7 +138,7 @@ class Stream:
         """Block -> the bytes it may hold: its last acknowledged write's, or any sent after that one."""
         allowed: dict[int, set[int]] = {}
         for w in self.writes:
-            block = w.n % BLOCKS
+            block = w.n % self.blocks
             if w.acked:
                 allowed[block] = {pattern(w.n)}
             elif block in allowed:
@@ -145,7 +149,7 @@ class Stream:
 READER = ("import sys\n"  # reads the blocks from stdin (dd iflag=direct: past the page cache, as LIO writes)
           "f = sys.stdin.buffer\n"
           "out = []\n"
-          f"for i in range({BLOCKS}):\n"
+          "for i in range(int(sys.argv[1])):\n"
           f"    b = f.read({BLOCK})\n"
           "    out.append(str(b[0]) if b and b == bytes([b[0]]) * len(b) else 'x')\n"
           "print(' '.join(out))\n")
@@ -154,8 +158,8 @@ READER = ("import sys\n"  # reads the blocks from stdin (dd iflag=direct: past t
 def lost_writes(node, device: str, stream: Stream) -> list[str]:
     """The blocks whose content is none the stream allows (acknowledged writes lost or torn), read on `node`."""
     node.run(["/bin/sh", "-c", "cat > /root/blocks.py"], input=READER, check=True)
-    seen = node.sh(f"dd if={device} bs={BLOCK} count={BLOCKS} iflag=direct status=none | python3 /root/blocks.py",
-                   timeout=300).stdout.split()
+    seen = node.sh(f"dd if={device} bs={BLOCK} count={stream.blocks} iflag=direct status=none | "
+                   f"python3 /root/blocks.py {stream.blocks}", timeout=300).stdout.split()
     problems = []
     for block, allowed in sorted(stream.expected().items()):
         value = seen[block]

@@ -1,0 +1,26 @@
+"""The failover benchmark's pure parts: the guest script compiles, the stock agents' primitives, the goals' summary
+(the benchmark itself runs two VMs: `make bench`)."""
+
+from sanappliance.lab import failover_bench as B
+
+
+def test_the_guest_script_compiles():
+    compile(B.GUEST_VOLUMES, "guest", "exec")
+
+
+def test_a_stock_primitive_carries_its_parameters_and_ops():
+    rsc = B._stock("san-p1-stock-lun3", "iSCSILogicalUnit", {"lun": "3", "path": "/dev/san-p1/v3"},
+                   (("start", "0s", "60s"), ("monitor", "10s", "20s")))
+    assert (rsc.get("class"), rsc.get("provider"), rsc.get("type")) == ("ocf", "heartbeat", "iSCSILogicalUnit")
+    assert {p.get("name"): p.get("value") for p in rsc.iter("nvpair")} == {"lun": "3", "path": "/dev/san-p1/v3"}
+    assert [op.get("id") for op in rsc.iter("op")] == ["san-p1-stock-lun3-start-0s", "san-p1-stock-lun3-monitor-10s"]
+
+
+def test_the_summary_checks_both_goals():
+    rounds = [{"config": "appliance agent, 1 LUNs", "phases_s": {"first acknowledged write": 100.0}, "work_s": 10.0},
+              {"config": "appliance agent, 64 LUNs", "phases_s": {"first acknowledged write": 104.0}, "work_s": 12.0},
+              {"config": "appliance agent, 256 LUNs", "phases_s": {"first acknowledged write": 120.0}, "work_s": 20.0},
+              {"config": "stock agents, 64 LUNs", "phases_s": {"first acknowledged write": 600.0}, "work_s": 480.0}]
+    out = B.summary(rounds)
+    assert out["appliance_256_over_1"] == 1.2 and out["work_stock64_over_appliance64"] == 40.0
+    assert "appliance_256_over_1" not in B.summary(rounds[1:])
