@@ -9,7 +9,18 @@ from typing import Any
 
 from sanappliance import __version__
 from sanappliance.model.config import Acl, Chap, InitiatorGroup, Target
-from sanappliance.service import access_groups, cluster, cluster_ops, exports, iscsi, pool_state, replicated, volumes
+from sanappliance.service import (
+    access_groups,
+    cluster,
+    cluster_ops,
+    drill,
+    exports,
+    iscsi,
+    pool_state,
+    replicated,
+    split_brain,
+    volumes,
+)
 from sanappliance.service.env import Env
 from sanappliance.service.space import ExportSpace, api_tpg
 
@@ -234,6 +245,19 @@ def san_peer_replica_prepare(ctx: Context, pool: str) -> list[str]:
     return replicated.prepare(ctx.env, replicated.live_hosts(ctx.cluster_host()), pool)
 
 
+def san_peer_lun_commands(ctx: Context, iqns: list[str]) -> int:
+    read = getattr(ctx.env.system, "lun_commands", None)
+    return 0 if read is None else int(read(tuple(iqns)))
+
+
+def san_peer_replica_gi(ctx: Context, pool: str) -> dict[str, str]:
+    return split_brain.replica_gi(ctx.env, replicated.live_hosts(ctx.cluster_host()), pool)
+
+
+def san_peer_replica_recover(ctx: Context, pool: str, role: str) -> list[str]:
+    return split_brain.replica_recover(ctx.env, replicated.live_hosts(ctx.cluster_host()), pool, role)
+
+
 def san_peer_replica_files(ctx: Context) -> list[str]:
     return replicated.sync_files(ctx.env, replicated.live_hosts(ctx.cluster_host()))
 
@@ -326,6 +350,22 @@ def san_pool_clear(ctx: Context, name: str, dry_run: bool) -> dict[str, Any]:
     return _op(replicated.clear(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name))
 
 
+def san_pool_drill(ctx: Context, name: str, how: str, confirm: bool, dry_run: bool) -> dict[str, Any]:
+    result = drill.run(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name, how, confirm=confirm)
+    return {**result.as_dict(), "plan": list(result.plan), "lines": list(result.lines)}
+
+
+def san_pool_split_brain(ctx: Context, pool: str) -> dict[str, Any]:
+    return split_brain.diagnose(ctx.env, replicated.live_hosts(ctx.cluster_host()), pool).as_dict()
+
+
+def san_pool_recover(ctx: Context, pool: str, victim: str, confirm: bool, dry_run: bool) -> dict[str, Any]:
+    found = split_brain.recover(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), pool, victim,
+                                confirm=confirm)
+    return {"plan": list(found.plan), "lost": found.lost, "victim": found.victim, "survivor": found.survivor,
+            "done": found.done, "dry_run": found.dry_run, "lines": list(found.lines)}
+
+
 def san_pool_states(ctx: Context) -> list[dict[str, Any]]:
     return [{"name": s.name, "kind": s.kind, "connection": s.connection, "role": s.role, "peer_role": s.peer_role,
              "disk": s.disk, "peer_disk": s.peer_disk, "sync_percent": s.sync_percent, "sync_eta": s.sync_eta,
@@ -347,6 +387,9 @@ PEER_METHODS: dict[str, Method] = {
     "san_peer_replica_info": Method(san_peer_replica_info, (_s("disk"),)),
     "san_peer_replica_prepare": Method(san_peer_replica_prepare, (_s("pool"),)),
     "san_peer_replica_files": Method(san_peer_replica_files),
+    "san_peer_lun_commands": Method(san_peer_lun_commands, (Param("iqns", "strlist"),)),
+    "san_peer_replica_gi": Method(san_peer_replica_gi, (_s("pool"),)),
+    "san_peer_replica_recover": Method(san_peer_replica_recover, (_s("pool"), _s("role"))),
 }
 
 TYPE = _s("init_type", exports.INIT_TYPE)
@@ -405,4 +448,9 @@ METHODS: dict[str, Method] = {
     "san_pool_move": Method(san_pool_move, (_s("name"), _s("node"), DRY_RUN)),
     "san_pool_clear": Method(san_pool_clear, (_s("name"), DRY_RUN)),
     "san_pool_states": Method(san_pool_states),
+    "san_pool_split_brain": Method(san_pool_split_brain, (_s("pool"),)),
+    "san_pool_recover": Method(san_pool_recover, (_s("pool"), _s("victim"), Param("confirm", "bool", False),
+                                                  DRY_RUN)),
+    "san_pool_drill": Method(san_pool_drill, (_s("name"), _s("how", "move"), Param("confirm", "bool", False),
+                                              DRY_RUN)),
 }

@@ -6,13 +6,15 @@ from typing import Any
 
 from configshell_fb import ExecutionError
 
+from sanappliance.errors import SanError
 from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
-from sanappliance.service import pool_state, replicated, storage
+from sanappliance.service import drill, pool_state, replicated, storage
 
 from . import listing
 from .base import SanNode
+from .split_brain import SplitBrainCommands
 
 
 class UIDisks(SanNode):
@@ -87,7 +89,7 @@ class UIPools(SanNode):
         return [p.name for p in self.config().pools if p.name.startswith(text)]
 
 
-class UIPool(SanNode):
+class UIPool(SplitBrainCommands, SanNode):
     def __init__(self, name: str, parent: SanNode) -> None:
         super().__init__(name, parent)
 
@@ -106,6 +108,24 @@ class UIPool(SanNode):
                             node)
         for line in outcome.lines:
             self.ctx.write(line)
+
+    def ui_command_drill(self, how: str = "move", confirm: str = "no") -> None:
+        """drill [how=move|fence] confirm=yes: a real failover of this replicated pool, timed phase by phase (DRBD
+        promoted, VG, volumes, addresses, targets, the first initiator command on the new node). how=fence fences
+        the serving node: run it on the other one. Initiators see a real outage: it needs confirm=yes."""
+        try:
+            result = drill.run(self.ctx.env(), replicated.live_hosts(), self.name, how,
+                               confirm=self.parse_bool(confirm, "confirm"))
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        finally:
+            self.ctx.invalidate()
+        for line in result.plan if result.dry_run else ():
+            self.ctx.write(f"  {line}")
+        for line in result.lines:
+            self.ctx.write(line)
+        if not result.dry_run:
+            self.ctx.write(f"Drill done: pool {self.name} moved from {result.source} to {result.destination}.")
 
     def ui_command_clear(self) -> None:
         """clear: drop the preference `move` left (the pool stays where it runs)."""
