@@ -33,14 +33,14 @@ from typing import Protocol, TextIO
 from sanappliance.errors import INVALID, SanError
 
 from .ocf import (
-    OCF_ERR_ARGS,
     OCF_ERR_CONFIGURED,
     OCF_ERR_GENERIC,
     OCF_ERR_INSTALLED,
-    OCF_ERR_UNIMPLEMENTED,
     OCF_NOT_RUNNING,
     OCF_SUCCESS,
     Refused,
+    answer,
+    entry,
 )
 
 LVM = "/usr/sbin/lvm"
@@ -325,37 +325,21 @@ class Agent:
     def run(self, action: str) -> int:
         handlers = {"start": self.start, "stop": self.stop, "monitor": self.monitor,
                     "reload-agent": self.reload_agent, "validate-all": self.validate_all}
-        if action not in handlers:
-            self.say(USAGE)
-            return OCF_ERR_UNIMPLEMENTED
-        try:
-            return handlers[action]()
-        except Refused as exc:
-            return self.fail(exc.code, exc.reason)
-        except SanError as exc:
-            return self.fail(OCF_ERR_GENERIC, str(exc))
-        except Exception as exc:  # noqa: BLE001 - an agent answers with a code, never a traceback
-            return self.fail(OCF_ERR_GENERIC, f"internal error ({type(exc).__name__}: {exc}) in {action}")
+        return answer(action, handlers, USAGE, self.say, self.fail)
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
          system: VolumesSystem | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     import os
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    out = out if out is not None else sys.stdout
-    action = argv[0] if argv else ""
-    if action == "meta-data":
+    def meta_data() -> str:
         from .volumes_meta import META_DATA
 
-        out.write(META_DATA)
-        return OCF_SUCCESS
-    if action in ("usage", "help", "--help"):
-        print(USAGE, file=out)
-        return OCF_SUCCESS
-    if not action:
-        print(USAGE, file=err if err is not None else sys.stderr)
-        return OCF_ERR_ARGS
+        return META_DATA
+
+    action = entry(argv, out, err, USAGE, meta_data)
+    if isinstance(action, int):
+        return action
     params = Params.from_env(os.environ if env is None else env)
     if system is None:
         from sanappliance.apply.volumes import LiveVolumes

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from sanappliance.agent import ocf
 from sanappliance.agent import volumes as V
 from sanappliance.agent.volumes_meta import ACTIONS
 from sanappliance.apply.runner import Result
@@ -320,11 +321,11 @@ def test_meta_data_is_ocf_1_1_with_the_reloadable_volumes():
 
 @pytest.mark.parametrize("action", ["notify", "promote", "reload", "frobnicate"])
 def test_other_actions_are_unimplemented(action):
-    assert run(FakeNode(), action)[0] == V.OCF_ERR_UNIMPLEMENTED
+    assert run(FakeNode(), action)[0] == ocf.OCF_ERR_UNIMPLEMENTED
 
 
 def test_no_action_is_an_argument_error_and_usage_is_fine():
-    assert V.main([], {}, FakeNode(), io.StringIO(), io.StringIO()) == V.OCF_ERR_ARGS
+    assert V.main([], {}, FakeNode(), io.StringIO(), io.StringIO()) == ocf.OCF_ERR_ARGS
     assert V.main(["usage"], {}, FakeNode(), io.StringIO(), io.StringIO()) == V.OCF_SUCCESS
 
 
