@@ -55,9 +55,7 @@ from sanappliance.service import storage
 from sanappliance.service.commit import change
 from sanappliance.service.env import live_env
 
-count, iqn, size = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-def edit(config):
+def edit(config, count, iqn, size):
     have = {v.name for v in config.volumes}
     new = tuple(storage.new_volume(f"v{i}", size, pool="p1") for i in range(count) if f"v{i}" not in have)
     config = replace(config, volumes=config.volumes + new)
@@ -66,12 +64,14 @@ def edit(config):
     target = config.target(iqn)
     tpg = target.tpgs[0]
     luns = tuple(Lun(i, f"v{i}") for i in range(count))
-    acls = tuple(replace(a, mapped=tuple(MappedLun(i, i) for i in range(count))) for a in tpg.acls)
+    acls = tuple(replace(a, mapped_luns=tuple(MappedLun(i, i) for i in range(count))) for a in tpg.acls)
     return replace(config, targets=replace_item(config.targets, target, replace(target, tpgs=(
         replace(tpg, luns=luns, acls=acls),))))
 
-outcome = change(live_env(), edit)
-print(len(outcome.plan))
+if __name__ == "__main__":
+    count, iqn, size = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    outcome = change(live_env(), lambda config: edit(config, count, iqn, size))
+    print(len(outcome.plan))
 '''
 
 

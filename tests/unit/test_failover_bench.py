@@ -4,8 +4,24 @@
 from sanappliance.lab import failover_bench as B
 
 
-def test_the_guest_script_compiles():
-    compile(B.GUEST_VOLUMES, "guest", "exec")
+def test_the_guest_script_makes_the_volumes_and_the_luns_in_one_change():
+    from dataclasses import replace
+
+    from sanappliance.model.config import Acl, Config, Lun, Pool, Target, Tpg
+    from sanappliance.model.validate import validate
+    from tests.unit.drbd_samples import replicated_pool
+
+    names: dict = {"__name__": "guest"}
+    exec(compile(B.GUEST_VOLUMES, "guest", "exec"), names)  # noqa: S102 - the benchmark's own script
+    base = Config(pools=(replace(replicated_pool(), floating_ips=()),), targets=(
+        Target(B.IQN, (Tpg(acls=(Acl(B.HOST),)),)),))
+    base = names["edit"](base, 1, "", B.LUN_SIZE)
+    base = replace(base, targets=(Target(B.IQN, (Tpg(luns=(Lun(0, "v0"),), acls=(Acl(B.HOST),)),)),))
+    grown = names["edit"](base, 3, B.IQN, B.LUN_SIZE)
+    assert [v.name for v in grown.volumes] == ["v0", "v1", "v2"] and grown.volumes[0] == base.volumes[0]
+    tpg = grown.targets[0].tpgs[0]
+    assert [lun.lun for lun in tpg.luns] == [0, 1, 2] and len(tpg.acls[0].mapped_luns) == 3
+    assert validate(grown) == [] and isinstance(grown.pools[0], Pool)
 
 
 def test_a_stock_primitive_carries_its_parameters_and_ops():
