@@ -243,23 +243,42 @@ def run(images: Images, workdir: Path, *, appliance: tuple[int, ...] = APPLIANCE
     try:
         lab.start()
         results["setup_s"] = form(lab)
+        say(f"cluster and pool ready: {results['setup_s']}")
         for luns in appliance:
             appliance_target(lab, luns)
+            say(f"appliance target with {luns} LUNs served; powering off the primary")
             results["rounds"].append({"luns": luns, **power_off(lab, f"appliance agent, {luns} LUNs")})
+            say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         for luns in stock:
             ids = stock_target(lab, luns)
+            say(f"stock target with {luns} LUNs served; powering off the primary")
             results["rounds"].append({"luns": luns, **power_off(lab, f"stock agents, {luns} LUNs", ids)})
+            say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         results["accel"] = lab.node("node1").wiring.accel
+    except BaseException:
+        _save(workdir, results)
+        try:  # the nodes' journals and consoles outlive the lab (it is destroyed below)
+            lab.collect_logs(workdir.parent.parent / "test-logs" / "bench-failover")
+        except Exception:  # noqa: BLE001 - the original error matters more
+            pass
+        raise
     finally:
         lab.destroy()
     results["summary"] = summary(results["rounds"])
     return results
 
 
+def say(text: str) -> None:
+    print(f"bench-failover {time.strftime('%H:%M:%S')}: {text}", flush=True)
+
+
 def _save(workdir: Path, results: dict[str, Any]) -> None:
-    (workdir / "partial.json").write_text(json.dumps(results, indent=1) + "\n")
+    """What was measured so far, kept beside the lab's folder (the lab removes its own when it is destroyed)."""
+    out = workdir.parent / "bench-failover-partial.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
 
 
 def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
