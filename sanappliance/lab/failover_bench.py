@@ -26,10 +26,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from sanappliance.cluster.status import parse
 from sanappliance.drbd import drill as D
 from sanappliance.drbd.cib import PoolIds
 
+from .failover_watch import FIRST_WRITE, move_of, status, watch
 from .lab import Lab
 from .spec import Disk, Images, LabSpec, NodeSpec, default_networks
 from .stream import Stream, lost_writes
@@ -86,10 +86,6 @@ def sanctl(node: Any, *args: str, timeout: float = 1800) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"{node.name}: sanctl {' '.join(args)}: {result.stderr or result.stdout}")
     return str(result.stdout)
-
-
-def status(node: Any) -> Any:
-    return parse(node.sh("crm_mon --one-shot --inactive --output-as=xml").stdout)
 
 
 def promoted(node: Any) -> str:
@@ -192,48 +188,22 @@ def power_off(lab: Lab, label: str, stock: tuple[str, ...] = ()) -> dict[str, An
     io = Stream(lab, FIP, IQN, HOST, user, secret, blocks=LUN_BLOCKS).start()
     try:
         lab.wait_until(lambda: io.acked() >= 20, 300, "the initiator writing", 1)
-        move = D.Move(_pool(survivor), _config(survivor), lost, survivor.name, True,
-                      D.fence_successes(status(survivor), lost))
-        tracker = D.Tracker(move)
+        move = move_of(survivor, "p1", lost, survivor.name, True)
         t0 = time.monotonic()
         lab.node(lost).kill()
-        deadline = t0 + 3600
-        while time.monotonic() < deadline:
-            found = status(survivor)
-            tracker.update(time.monotonic() - t0, found, None)
-            if stock and all(r.role == "Started" and r.nodes == (survivor.name,) for r in found.resources
-                             if r.id in stock) and D.PROMOTED in tracker.times:
-                tracker.times.setdefault(D.TARGETS, round(time.monotonic() - t0, 1))
-            back = io.outage(t0)[1]
-            if D.TARGETS in tracker.times and back is not None and back - t0 >= tracker.times.get(D.PROMOTED, 0):
-                break
-            time.sleep(1)
-        back = io.outage(t0)[1]
+        phases = watch(survivor, move, io, t0, timeout=3600, targets=stock)
     finally:
         io.finish()
-    phases = {k: v for k, v in tracker.times.items() if k != D.INITIATOR}
-    if back is not None:
-        phases["first acknowledged write"] = round(back - t0, 1)
     wrong = lost_writes(survivor, "/dev/san-p1/v0", io)
     result = {"config": label, "lost": lost, "phases_s": phases, "writes_acked": io.acked(),
               "writes_failed": len(io.failed()), "blocks_wrong": len(wrong)}
-    if D.PROMOTED in phases and "first acknowledged write" in phases:
-        result["work_s"] = round(phases["first acknowledged write"] - phases[D.PROMOTED], 1)
+    if D.PROMOTED in phases and FIRST_WRITE in phases:
+        result["work_s"] = round(phases[FIRST_WRITE] - phases[D.PROMOTED], 1)
     started = time.monotonic()
     lab.restart(lost)
     lab.wait_until(lambda: healthy(lab), 1800, f"{lost} back and resynced", 5)
     result["rejoin_and_resync_s"] = round(time.monotonic() - started, 1)
     return result
-
-
-def _config(node: Any) -> Any:
-    from sanappliance.cluster import sanconfig
-
-    return sanconfig.read(node.sh("cibadmin --query").stdout)
-
-
-def _pool(node: Any) -> Any:
-    return _config(node).pool("p1")
 
 
 def run(images: Images, workdir: Path, *, appliance: tuple[int, ...] = APPLIANCE_LUNS,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import time
 
+from sanappliance.lab.failover_watch import move_of, watch
 from sanappliance.lab.stream import lost_writes
 
 from ..conftest import BUILD
-from .helpers import fenced_ok, mon, rejoin, sanctl
-from .test_4_replication import IDS, SERVED, assert_served_by, chain, drbd, ok, other_of, promoted, stream
+from .helpers import rejoin, sanctl
+from .test_4_replication import SERVED, assert_served_by, drbd, ok, other_of, promoted, stream
 
 REPORT = BUILD / "reports" / "failover.json"
 RESULTS: dict[str, object] = {}
+MOVES: dict[str, object] = {}  # survivor -> the drill's Move, noted before the event
 DEVICE = "/dev/san-p1/vol1"
 
 
@@ -31,36 +33,14 @@ def keep(name: str, value: object) -> None:
 
 
 def phases(lab, survivor, lost: str | None, io, t0: float, timeout: float = 600) -> dict[str, float]:
-    """Seconds from t0 to each phase, as the survivor's crm_mon shows them (one poll a second), until the
-    initiator's writes are acknowledged again after the outage."""
-    seen: dict[str, float] = {}
-    name = survivor.name
-    steps = (("DRBD promoted", None), ("VG active", IDS.vg), ("volumes", IDS.volumes), ("address up", SERVED[2]),
-             ("target up", SERVED[3]))
-    deadline = t0 + timeout
-    while time.monotonic() < deadline:
-        now = time.monotonic() - t0
-        root = mon(survivor)
-        if lost is not None and "failure seen" not in seen:
-            node = root.find(f".//nodes/node[@name='{lost}']")
-            if node is not None and (node.get("online") != "true" or node.get("unclean") == "true"):
-                seen["failure seen"] = now
-        if lost is not None and "failure seen" in seen and "fencing confirmed" not in seen and \
-                fenced_ok(survivor, lost):
-            seen["fencing confirmed"] = round(time.monotonic() - t0, 1)
-        roles, group = chain(survivor)
-        for label, rsc in steps:
-            up = roles.get(name) == "Promoted" if rsc is None else group.get(rsc) == [name]
-            if up and label not in seen:
-                seen[label] = now
-        if "target up" in seen:
-            gap, back = io.outage(t0)
-            if back is not None and back - t0 >= seen.get("DRBD promoted", 0):
-                seen["first acknowledged write"] = back - t0
-                seen["initiator outage"] = gap
-                break
-        time.sleep(1)
-    return {k: round(v, 1) for k, v in seen.items()}
+    """Seconds from t0 to each phase (drbd.drill's, as the survivor's crm_mon shows them) until the initiator's
+    writes are acknowledged again after the outage. The move's configuration is read before the event."""
+    return watch(survivor, MOVES.pop(survivor.name), io, t0, timeout=timeout)
+
+
+def expect(lab, survivor, lost: str, fencing: bool) -> None:
+    """Note the pool's move to `survivor` before the event (its configuration and fence history as they are)."""
+    MOVES[survivor.name] = move_of(survivor, "p1", lost, survivor.name, fencing)
 
 
 def check_writes(lab, node, io) -> None:
@@ -75,6 +55,7 @@ def test_a_manual_move_keeps_every_acknowledged_write(lab):
     io = stream(lab)
     try:
         lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        expect(lab, lab.node(there), here, fencing=False)
         t0 = time.monotonic()
         out = ok(node1, "/pools/p1", "move", there)
         assert f"moves to {there}" in out, out
@@ -100,6 +81,7 @@ def test_corosync_killed_on_the_primary_the_survivor_serves_every_acknowledged_w
     io = stream(lab)
     try:
         lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        expect(lab, survivor, lost, fencing=True)
         t0 = time.monotonic()
         lab.node(lost).sh("pkill -9 -x corosync", check=False)
         seen = phases(lab, survivor, lost, io, t0)

@@ -15,7 +15,7 @@ from .helpers import (
     where,
 )
 from .test_4_replication import other_of, promoted, stream
-from .test_5_failover import check_writes, keep, phases
+from .test_5_failover import check_writes, expect, keep, phases
 
 NAMES: dict[str, str] = {}
 
@@ -28,6 +28,7 @@ def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_wr
     io = stream(lab)
     try:
         lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
+        expect(lab, survivor, lost, fencing=True)
         t0 = time.monotonic()
         lab.node(lost).kill()
         seen = phases(lab, survivor, lost, io, t0)  # fencing confirmed among them
