@@ -18,17 +18,7 @@ from sanappliance.model.validate import RESERVED_POOL_NAMES
 from tests.unit import drbd_samples
 from tests.unit.cluster_samples import two_nodes
 from tests.unit.shared_samples import ALIAS1, SIQN, WWID1, config, mixed, shared_pool
-
-
-def lvm_accepts(entries: list[str], names: list[str]) -> bool:
-    """LVM's rule (filter-regex): a device is accepted when any of its names meets an accept pattern first."""
-    for name in names:
-        for entry in entries:
-            if re.search(entry[2:-1], name):
-                if entry[0] == "a":
-                    return True
-                break
-    return False
+from tests.unit.test_drbd_render import lvm_accepts
 
 
 def nv(el: ET.Element) -> dict[str, str]:
