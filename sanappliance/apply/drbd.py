@@ -10,18 +10,15 @@ up becomes adjust on a resource that is up, primary/secondary/down skip a resour
 is made only where it is not, its keeper LV only when missing; disconnect skips a StandAlone resource, connect
 (split-brain recovery, service/split_brain.py) runs only on one.
 
-The decisions are pure functions (unit-tested); `DrbdHost` runs them. `python3 -m sanappliance.apply.drbd`
-runs the steps on a saved configuration (used by the VM test; `--dry-run` prints the commands instead).
+The decisions are pure functions (unit-tested); `DrbdHost` runs them, driven by service.replicated and
+service.split_brain (`dry_run`: the commands and files are collected in `planned` instead).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sanappliance.agent.volumes import KEEPER_LV, KEEPER_TAG
@@ -384,89 +381,3 @@ def _minor_in_file(text: str) -> int | None:
         if len(words) == 2 and words[0] == "device" and words[1].startswith("/dev/drbd") and words[1][9:].isdigit():
             return int(words[1][9:])
     return None
-
-
-# --- entry point -----------------------------------------------------------------------------------------------------
-
-STEPS = ("files", "modprobe", "create-md", "up", "primary", "primary-force", "vg", "deactivate", "secondary", "down",
-         "status", "gi", "push-cib")
-
-
-def _device_json(device: status.Device) -> str:
-    return json.dumps(asdict(device), sort_keys=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m sanappliance.apply.drbd",
-                                     description="Run a replicated pool's steps on this node.")
-    parser.add_argument("--config", default="/etc/sanappliance/config.json", help="the appliance configuration")
-    parser.add_argument("--pool", action="append", help="only this pool (default: every replicated pool)")
-    parser.add_argument("--dry-run", action="store_true", help="print the commands and files, change nothing")
-    parser.add_argument("steps", nargs="+", choices=STEPS)
-    args = parser.parse_args(argv)
-    try:
-        config = Config.from_json(Path(args.config).read_text(), args.config)
-        pools = [p for p in config.pools if p.replication is not None and (not args.pool or p.name in args.pool)]
-        host = DrbdHost(dry_run=args.dry_run)
-        for step in args.steps:
-            if step == "files":
-                print(f"files: {', '.join(host.write_files(config)) or 'unchanged'}")
-            elif step == "modprobe":
-                host.modprobe()
-                print("modprobe: drbd loaded")
-            elif step == "push-cib":
-                _push_cib(config, args.dry_run)
-            for pool in pools if step not in ("files", "modprobe", "push-cib") else ():
-                print(f"{step} {pool.name}: {_pool_step(host, step, pool)}")
-        for line in host.planned:
-            print(f"would run: {line}")
-    except SanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _pool_step(host: DrbdHost, step: str, pool: Pool) -> str:
-    if step == "create-md":
-        return "written" if host.create_md(pool) else "skipped (meta data present)"
-    if step == "up":
-        return host.up(pool)
-    if step in ("primary", "primary-force"):
-        return "promoted" if host.primary(pool, force=step == "primary-force") else "Primary already"
-    if step == "vg":
-        plan = host.create_vg(pool)
-        return (f"pvcreate {'run' if plan.pvcreate else 'skipped'}, vgcreate {'run' if plan.vgcreate else 'skipped'}, "
-                f"keeper LV {'made' if plan.keeper else 'present'}")
-    if step == "deactivate":
-        host.deactivate_vg(pool)
-        return "inactive"
-    if step == "secondary":
-        return "demoted" if host.secondary(pool) else "Secondary already"
-    if step == "down":
-        return "down" if host.down(pool) else "down already"
-    if step == "gi":
-        return host.generations(pool).text()
-    return _device_json(host.device(pool))
-
-
-def _push_cib(config: Config, dry_run: bool) -> None:
-    """The pools' chain into the live CIB: one validated push (crm_verify, then cibadmin --replace)."""
-    from sanappliance.drbd.cib import merge_pools
-
-    from .cluster import ClusterHost
-
-    cluster = ClusterHost()
-    spec = cluster.read_spec()
-    if spec is None:
-        raise SanError("this node is in no cluster", field="cluster")
-    text = merge_pools(cluster.query_cib(), spec, config)
-    if dry_run:
-        print(text)
-        return
-    cluster.push_cib(text)
-    print("push-cib: pushed")
-
-
-if __name__ == "__main__":
-    os.umask(0o022)
-    sys.exit(main())
