@@ -15,7 +15,6 @@ from sanappliance.cluster import cib as ccib
 from sanappliance.cluster import sanconfig
 from sanappliance.drbd.status import Device
 from sanappliance.errors import SanError
-from sanappliance.model.config import Config
 from sanappliance.service import replicated
 from sanappliance.service.env import Env
 from tests.unit.cluster_samples import two_nodes
@@ -205,4 +204,3 @@ def test_a_pool_with_volumes_is_not_deleted(node1):
         replicated.delete(env, hosts, "p1")
     assert err.value.field == "name" and "vol1" in err.value.message
     assert [v.name for v in sanconfig.read(hosts.cluster.cib).volumes] == ["vol1"]
-    assert Config() != env.store.load()
