@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sanappliance.cluster.cib import _nvset, _section
+from sanappliance.cluster.cib import _nvset, _replace, _section, merge_cib, parse_cib
+from sanappliance.cluster.model import ClusterSpec
 from sanappliance.model.config import Config, Pool
 
 from .cib import _primitive, _remove_pool, pool_group
@@ -101,6 +102,17 @@ def fragments(config: Config) -> dict[str, list[ET.Element]]:
     return {"resources": resources, "constraints": cons}
 
 
+def with_lock_managers(current: str, spec: ClusterSpec) -> str:
+    """`current` with the lock managers' clones and their constraints in place (epoch + 1): pushed before the
+    first shared pool's VG is made, which needs lvmlockd running (the pool's own push keeps them)."""
+    root, section = parse_cib(current)
+    for name, elements in (("resources", lock_clones()), ("constraints", lock_constraints())):
+        target = _section(section, name)
+        for ours in elements:
+            _replace(target, ours)
+    return merge_cib(ET.tostring(root, encoding="unicode"), spec)
+
+
 def pools_in_cib(config_section: ET.Element) -> set[str]:
     """The shared pools whose chain the CIB holds: groups san-P whose san-P-vg is LVM-activate under lvmlockd."""
     found = set()
@@ -135,4 +147,4 @@ def remove_gone(config_section: ET.Element, config: Config) -> None:
 
 
 __all__ = ["DLM_CLONE", "FIXED_IDS", "LVMLOCKD_CLONE", "after_lvmlockd", "constraints", "fragments", "lock_clones",
-           "lock_constraints", "pools_in_cib", "remove_gone", "shared_pools", "with_lvmlockd"]
+           "lock_constraints", "pools_in_cib", "remove_gone", "shared_pools", "with_lock_managers", "with_lvmlockd"]

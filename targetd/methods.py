@@ -18,6 +18,7 @@ from sanappliance.service import (
     iscsi,
     pool_state,
     replicated,
+    shared,
     split_brain,
     volumes,
 )
@@ -262,6 +263,18 @@ def san_peer_replica_files(ctx: Context) -> list[str]:
     return replicated.sync_files(ctx.env, replicated.live_hosts(ctx.cluster_host()))
 
 
+def san_peer_shared_info(ctx: Context, wwids: list[str]) -> dict[str, Any]:
+    return shared.shared_info(shared.live_hosts(ctx.cluster_host()), wwids)
+
+
+def san_peer_shared_prepare(ctx: Context, pool: str) -> list[str]:
+    return shared.prepare(ctx.env, shared.live_hosts(ctx.cluster_host()), pool)
+
+
+def san_peer_shared_files(ctx: Context, gone: list[str]) -> list[str]:
+    return shared.sync_files(ctx.env, shared.live_hosts(ctx.cluster_host()), gone)
+
+
 # --- the cluster's daily operations (service.cluster_ops): each checked first; dry_run returns the plan only ------
 
 def _env(ctx: Context, dry_run: bool) -> Env:
@@ -342,6 +355,27 @@ def san_pool_delete_replicated(ctx: Context, name: str, dry_run: bool) -> dict[s
     return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
 
 
+def san_pool_create_shared(ctx: Context, name: str, disks: list[str], aliases: list[str], ips: list[str],
+                           dry_run: bool) -> dict[str, Any]:
+    outcome = shared.create(_env(ctx, dry_run), shared.live_hosts(ctx.cluster_host()), name, disks,
+                            aliases=aliases, ips=ips)
+    return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
+
+
+def san_pool_delete_shared(ctx: Context, name: str, dry_run: bool) -> dict[str, Any]:
+    outcome = shared.delete(_env(ctx, dry_run), shared.live_hosts(ctx.cluster_host()), name)
+    return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
+
+
+def san_multipath_list(ctx: Context) -> list[dict[str, Any]]:
+    owners = {d.wwid: p.name for p in ctx.env.store.load().pools if p.shared is not None for d in p.shared.disks}
+    return [{"wwid": d.wwid, "alias": d.alias, "size": d.size, "vendor": d.vendor, "product": d.product,
+             "pool": owners.get(d.wwid, ""), "active_paths": d.active_paths,
+             "paths": [{"device": p.device, "hcil": p.hcil, "dm_state": p.dm_state, "checker_state": p.checker_state,
+                        "device_state": p.device_state, "up": p.up} for p in d.paths]}
+            for d in shared.list_disks(ctx.env)]
+
+
 def san_pool_move(ctx: Context, name: str, node: str, dry_run: bool) -> dict[str, Any]:
     return _op(replicated.move(_env(ctx, dry_run), replicated.live_hosts(ctx.cluster_host()), name, node))
 
@@ -369,7 +403,8 @@ def san_pool_recover(ctx: Context, pool: str, victim: str, confirm: bool, dry_ru
 def san_pool_states(ctx: Context) -> list[dict[str, Any]]:
     return [{"name": s.name, "kind": s.kind, "connection": s.connection, "role": s.role, "peer_role": s.peer_role,
              "disk": s.disk, "peer_disk": s.peer_disk, "sync_percent": s.sync_percent, "sync_eta": s.sync_eta,
-             "out_of_sync_kib": s.out_of_sync_kib, "health": s.health, "explanation": s.explanation}
+             "out_of_sync_kib": s.out_of_sync_kib, "health": s.health, "explanation": s.explanation,
+             "paths": s.paths}
             for s in pool_state.pool_states(ctx.env)]
 
 
@@ -390,6 +425,9 @@ PEER_METHODS: dict[str, Method] = {
     "san_peer_lun_commands": Method(san_peer_lun_commands, (Param("iqns", "strlist"),)),
     "san_peer_replica_gi": Method(san_peer_replica_gi, (_s("pool"),)),
     "san_peer_replica_recover": Method(san_peer_replica_recover, (_s("pool"), _s("role"))),
+    "san_peer_shared_info": Method(san_peer_shared_info, (Param("wwids", "strlist"),)),
+    "san_peer_shared_prepare": Method(san_peer_shared_prepare, (_s("pool"),)),
+    "san_peer_shared_files": Method(san_peer_shared_files, (Param("gone", "strlist", ()),)),
 }
 
 TYPE = _s("init_type", exports.INIT_TYPE)
@@ -445,6 +483,11 @@ METHODS: dict[str, Method] = {
         _s("name"), _s("disk"), _s("peer_disk"), Param("ips", "strlist", ()), _s("address", ""),
         _s("peer_address", ""), DRY_RUN)),
     "san_pool_delete_replicated": Method(san_pool_delete_replicated, (_s("name"), DRY_RUN)),
+    "san_pool_create_shared": Method(san_pool_create_shared, (
+        _s("name"), Param("disks", "strlist"), Param("aliases", "strlist", ()), Param("ips", "strlist", ()),
+        DRY_RUN)),
+    "san_pool_delete_shared": Method(san_pool_delete_shared, (_s("name"), DRY_RUN)),
+    "san_multipath_list": Method(san_multipath_list),
     "san_pool_move": Method(san_pool_move, (_s("name"), _s("node"), DRY_RUN)),
     "san_pool_clear": Method(san_pool_clear, (_s("name"), DRY_RUN)),
     "san_pool_states": Method(san_pool_states),

@@ -16,6 +16,7 @@ from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
 from . import configfs, disks, lio, lvm, sessions, system
+from .runner import run
 
 
 class LiveSystem:
@@ -52,6 +53,21 @@ class LiveSystem:
         except OSError as exc:
             raise SanError(f"cannot read it: {exc.strerror or exc}", field=str(self.proc_drbd)) from None
 
+    def multipath_paths(self) -> str | None:
+        """multipathd's report of every path it watches; None when it does not run here."""
+        from sanappliance.multipath.status import SHOW_PATHS_ARGV
+
+        if not Path(SHOW_PATHS_ARGV[0]).exists():
+            return None
+        result = run(list(SHOW_PATHS_ARGV), check=False, timeout=60)
+        return result.stdout if result.returncode == 0 else None
+
+    def multipath_disks(self) -> tuple[object, ...]:
+        """The multipath-capable disks this node sees, with their paths' states (apply.multipath)."""
+        from .multipath import MultipathHost
+
+        return MultipathHost().disks()
+
     def disks(self, config: Config) -> list[disks.DiskInfo]:
         return disks.discover(tuple(p.vg for p in config.pools))
 
@@ -62,9 +78,10 @@ class LiveSystem:
         ours = {d for p in config.pools for d in p.disks}
         ours |= {n.disk for p in config.pools if p.replication is not None for n in p.replication.nodes}
         sizes = lvm.vg_sizes()
-        # a replicated pool's VG is seen only where DRBD is Primary: elsewhere its size is not known here
+        # a replicated pool's VG is seen only where DRBD is Primary (a shared one where its maps and lvmlockd are):
+        # elsewhere its size is not known here
         pool_sizes = {p.name: sizes[p.vg] if p.vg in sizes else sum(d.size for d in found if d.path in p.disks)
-                      for p in config.pools if p.vg in sizes or p.replication is None}
+                      for p in config.pools if p.vg in sizes or (p.replication is None and p.shared is None)}
         node = socket.gethostname() if any(p.replication is not None for p in config.pools) else ""
         return Facts(disk_sizes={d.path: d.size for d in found},
                      disks_in_use={d.path: d.in_use for d in found if d.in_use and d.path not in ours},

@@ -54,6 +54,7 @@ class Lab:
         wirings = {}
         auto_vcpus = 1  # MTTCG with 2 vCPUs can oops the guest kernel (int3 text patching race); see README
         shared = tuple((d.serial, self.workdir / f"shared-{d.serial}.img") for d in self.spec.shared_disks)
+        san = tuple((d, self.workdir / f"san-{d.serial}.img") for d in self.spec.san_disks)
         for index, node in enumerate(self.spec.nodes, start=1):
             forwards = []
             for fwd in node.forwards:
@@ -62,7 +63,7 @@ class Lab:
                 forwards.append((fwd.host_port or free_port(), fwd.guest_port))
             taps = tuple((net, f"sl{self.id}n{index}x{j}") for j, net in enumerate(node.networks, start=1))
             wirings[node.name] = Wiring(index=index, vcpus=node.vcpus or auto_vcpus, taps=taps,
-                                        forwards=tuple(forwards), shared=shared, accel=accel)
+                                        forwards=tuple(forwards), shared=shared, accel=accel, san=san)
         return wirings
 
     def start(self) -> Lab:
@@ -79,6 +80,8 @@ class Lab:
             for serial, path in next(iter(wirings.values())).shared:
                 size = next(d for d in self.spec.shared_disks if d.serial == serial).size_bytes
                 run([tool("qemu-img", "qemu-utils"), "create", "-q", "-f", "raw", str(path), str(size)])
+            for disk, path in next(iter(wirings.values())).san:
+                run([tool("qemu-img", "qemu-utils"), "create", "-q", "-f", "raw", str(path), str(disk.size_bytes)])
             if self.spec.networks:
                 self.netns.create()
                 for net in self.spec.networks:
@@ -209,7 +212,7 @@ class Lab:
             for node in self.nodes.values():
                 for path in node.paths.workdir.glob("*.qcow2"):
                     path.unlink(missing_ok=True)
-            for path in self.workdir.glob("shared-*.img"):
+            for path in [*self.workdir.glob("shared-*.img"), *self.workdir.glob("san-*.img")]:
                 path.unlink(missing_ok=True)
 
     def destroy(self) -> None:

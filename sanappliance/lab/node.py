@@ -12,7 +12,7 @@ from pathlib import Path
 from sanappliance.apply.runner import run, tool
 
 from .channels import ChannelTimeout, ExecResult, GuestAgent, Qmp
-from .qemu import NodePaths, Wiring, qemu_argv
+from .qemu import NodePaths, Wiring, qemu_argv, san_device
 from .spec import Boot, Images, LabError, NodeSpec
 
 PR_SET_PDEATHSIG = 1
@@ -144,6 +144,26 @@ class Node:
         """Cable pulled or plugged on the node's NIC of `network` (the `nth` one when it has several there, as the
         ports of a bond); the guest sees the carrier change."""
         self.qmp.command("set_link", name=f"net-{network}" if nth == 1 else f"net-{network}-{nth}", up=up)
+
+    def set_path(self, serial: str, path: int, up: bool, timeout: float = 30.0) -> None:
+        """A SAN disk's path (0-based) cut or restored, as a pulled and plugged cable of the shelf: its SCSI device
+        leaves the node (QMP device_del, the guest sees the hot unplug) or comes back (device_add)."""
+        index, disk = next((i, d) for i, (d, _p) in enumerate(self.wiring.san) if d.serial == serial)
+        props = san_device(disk, index, path)
+        ident = props["id"]
+        if not up:
+            self.qmp.command("device_del", id=ident)
+            deadline = time.monotonic() + timeout
+            while ident in self._peripherals():
+                if time.monotonic() > deadline:
+                    raise LabError("the guest did not release the SCSI device", field="path", value=ident)
+                time.sleep(0.2)
+            return
+        typed: dict[str, object] = {**props, "share-rw": True, "wwn": int(disk.wwn, 16)}
+        self.qmp.command("device_add", **typed)
+
+    def _peripherals(self) -> set[str]:
+        return {str(item["name"]) for item in self.qmp.command("qom-list", path="/machine/peripheral")}
 
     # --- commands inside --------------------------------------------------------------------------------------------
 

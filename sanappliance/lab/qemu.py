@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .spec import Boot, Firmware, NodeSpec
+from .spec import Boot, Firmware, NodeSpec, SanDisk
 
 OVMF = Path("/usr/share/ovmf/OVMF.fd")
 ROOT_LABEL = "sanroot"
@@ -55,6 +55,7 @@ class Wiring:
     forwards: tuple[tuple[int, int], ...]  # (host port, guest port)
     shared: tuple[tuple[str, Path], ...]  # (serial, raw file)
     accel: str  # "kvm" or "tcg"
+    san: tuple[tuple[SanDisk, Path], ...] = ()  # (disk, raw file)
 
 
 def netdev_id(networks: tuple[str, ...] | list[str], position: int) -> str:
@@ -68,6 +69,16 @@ def netdev_id(networks: tuple[str, ...] | list[str], position: int) -> str:
 def mac(index: int, nic: int) -> str:
     """Stable MAC of a node's NIC: 52:54:00:5a:<node>:<nic> (nic 0 is management)."""
     return f"52:54:00:5a:{index:02x}:{nic:02x}"
+
+
+def san_device(disk: SanDisk, index: int, path: int) -> dict[str, str]:
+    """The qemu device of path `path` (0-based) of the node's SAN disk number `index`: as -device and device_add."""
+    return {"driver": "scsi-hd", "id": san_path_id(disk, path), "bus": f"scsi{path}.0", "drive": f"san{index}",
+            "share-rw": "on", "wwn": f"0x{disk.wwn}", "serial": disk.serial}
+
+
+def san_path_id(disk: SanDisk, path: int) -> str:
+    return f"san-{disk.serial}-p{path}"
 
 
 def kernel_cmdline(spec: NodeSpec) -> str:
@@ -114,6 +125,14 @@ def qemu_argv(qemu: str, spec: NodeSpec, wiring: Wiring, paths: NodePaths, *, ke
     for i, (serial, path) in enumerate(wiring.shared):
         argv += ["-drive", f"file={path},if=none,id=s{i},format=raw,cache=none,aio=threads",
                  "-device", f"virtio-blk-pci,drive=s{i},share-rw=on,serial={serial}"]
+    if wiring.san:
+        for p in range(max(disk.paths for disk, _path in wiring.san)):
+            argv += ["-device", f"virtio-scsi-pci,id=scsi{p}"]
+    for i, (disk, path) in enumerate(wiring.san):
+        argv += ["-blockdev", f"driver=file,filename={path},node-name=san{i}-file,cache.direct=on,aio=threads",
+                 "-blockdev", f"driver=raw,file=san{i}-file,node-name=san{i}"]
+        for p in range(disk.paths):
+            argv += ["-device", ",".join(f"{k}={v}" for k, v in san_device(disk, i, p).items())]
     for i, path in enumerate(spec.attach):
         serial = "persist" if i == 0 else f"attach{i}"
         argv += ["-drive", f"file={path},if=none,id=a{i},format=raw,cache=writeback",

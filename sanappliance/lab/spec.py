@@ -42,6 +42,30 @@ class Disk:
         return int(match.group(1)) * (1024**2 if match.group(2) == "M" else 1024**3)
 
 
+WWN_RE = re.compile(r"^5[0-9a-f]{15}$")  # an NAA-5 WWN, 16 hex digits
+
+
+@dataclass(frozen=True)
+class SanDisk:
+    """A shelf's disk: one raw file that every node sees as a SCSI disk with this WWN over `paths` SCSI controllers
+    (one scsi-hd per controller, all on the same file), so the guest has `paths` sd devices of one WWID for
+    multipath; a path is cut and restored with Node.set_path (QMP device_del / device_add)."""
+
+    serial: str
+    wwn: str  # 16 hex digits, NAA 5: the guest's WWID is "3" + wwn
+    size: str = "1G"
+    paths: int = 2
+
+    @property
+    def size_bytes(self) -> int:
+        return Disk(self.serial, self.size).size_bytes
+
+    @property
+    def wwid(self) -> str:
+        """The WWID udev (ID_SERIAL) and multipath report for it."""
+        return "3" + self.wwn
+
+
 @dataclass(frozen=True)
 class Forward:
     guest_port: int
@@ -85,6 +109,7 @@ class LabSpec:
     nodes: tuple[NodeSpec, ...]
     networks: tuple[Network, ...] = ()
     shared_disks: tuple[Disk, ...] = ()  # the same raw file on every node
+    san_disks: tuple[SanDisk, ...] = ()  # the same raw file on every node, over several SCSI paths each
     ready_timeout: float = 300.0
 
     def node(self, name: str) -> NodeSpec:
@@ -121,7 +146,7 @@ def validate(spec: LabSpec) -> list[LabError]:
     names = [n.name for n in spec.nodes]
     if len(set(names)) != len(names):
         problems.append(LabError("node names must be unique", field="nodes", value=names))
-    serials = [d.serial for d in spec.shared_disks]
+    serials = [d.serial for d in spec.shared_disks] + [d.serial for d in spec.san_disks]
     for i, node in enumerate(spec.nodes):
         where = f"nodes[{i}]"
         if not NAME_RE.match(node.name):
@@ -153,6 +178,16 @@ def validate(spec: LabSpec) -> list[LabError]:
                 problems.append(LabError("attached disk image not found", field=f"{where}.attach", value=str(path)))
     for disk in spec.shared_disks:
         problems += _disk_problems(disk, "shared_disks")
+    wwns = [d.wwn for d in spec.san_disks]
+    for i, san in enumerate(spec.san_disks):
+        problems += _disk_problems(Disk(san.serial, san.size), f"san_disks[{i}]")
+        if not WWN_RE.match(san.wwn):
+            problems.append(LabError("a WWN is 16 lowercase hex digits starting with 5 (NAA 5)",
+                                     field=f"san_disks[{i}].wwn", value=san.wwn))
+        if not 1 <= san.paths <= 4:
+            problems.append(LabError("1 to 4 paths", field=f"san_disks[{i}].paths", value=san.paths))
+    if len(set(wwns)) != len(wwns):
+        problems.append(LabError("WWNs must be unique", field="san_disks", value=wwns))
     return problems
 
 

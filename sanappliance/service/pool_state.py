@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from sanappliance.drbd import status as drbd
 from sanappliance.errors import SanError
 from sanappliance.model.config import Config, Pool
+from sanappliance.multipath.model import MultipathDisk
+from sanappliance.multipath.status import parse_show_paths, summary
 
 from .env import Env
 
-LOCAL, REPLICATED = "local", "replicated"
+LOCAL, REPLICATED, SHARED = "local", "replicated", "shared"
 UNKNOWN = "unknown"  # health when this node's DRBD state cannot be read
 NO_READER = "unknown (no DRBD reader)"
 RECOVER = "sanctl /pools/{pool} recover victim=NODE"  # the split-brain recovery command (NODE: whose changes go)
@@ -30,7 +32,7 @@ WARN = frozenset({drbd.Health.DEGRADED.value, drbd.Health.SPLIT_BRAIN.value, drb
 @dataclass(frozen=True)
 class PoolState:
     name: str
-    kind: str  # LOCAL or REPLICATED
+    kind: str  # LOCAL, REPLICATED or SHARED
     connection: str = ""  # DRBD's connection state here: Connected, SyncSource, StandAlone, WFConnection, ...
     role: str = ""  # this node's role: Primary, Secondary
     peer_role: str = ""
@@ -42,6 +44,7 @@ class PoolState:
     out_of_sync_kib: int = 0
     health: str = ""  # drbd.status.Health's value, or UNKNOWN; "" for a local pool
     explanation: str = ""  # one line: what the health means and what to do
+    paths: str = ""  # a shared pool's disks as this node reaches them: "san-mp-1: 2/2 paths up"
 
     @property
     def replicated(self) -> bool:
@@ -133,13 +136,51 @@ def replicated_state(pool: Pool, proc: drbd.ProcDrbd | None) -> PoolState:
                      _explain(pool, diagnosis))
 
 
+def shared_state(pool: Pool, seen: tuple[MultipathDisk, ...] | None) -> PoolState:
+    """One shared pool from multipathd's paths on this node (None: multipathd does not answer here)."""
+    assert pool.shared is not None
+    if seen is None:
+        return PoolState(pool.name, SHARED, health=UNKNOWN, explanation="multipathd does not run on this node")
+    by_wwid = {d.wwid: d for d in seen}
+    parts, down, degraded = [], [], []
+    for disk in pool.shared.disks:
+        found = by_wwid.get(disk.wwid)
+        if found is None or not found.active_paths:
+            down.append(disk.alias)
+            parts.append(f"{disk.alias}: no path up" if found is None else f"{disk.alias}: {summary(found)}")
+            continue
+        if found.active_paths < len(found.paths):
+            degraded.append(disk.alias)
+        parts.append(f"{disk.alias}: {summary(found)}")
+    if down:
+        health, why = drbd.Health.FAILED, f"this node reaches no path of {', '.join(down)}: it cannot serve the pool"
+    elif degraded:
+        health, why = drbd.Health.DEGRADED, (f"DEGRADED: a path of {', '.join(degraded)} is down; I/O goes over "
+                                             "the others (check the cabling or the shelf's controller)")
+    else:
+        health, why = drbd.Health.OK, "every path of every disk up"
+    return PoolState(pool.name, SHARED, health=health.value, explanation=why, paths="; ".join(parts))
+
+
 def _unknown(pool: Pool, why: str) -> PoolState:
     return PoolState(pool.name, REPLICATED, health=UNKNOWN, explanation=why)
 
 
-def states_of(config: Config, read: object | None) -> list[PoolState]:
+def _paths(read: object | None) -> tuple[MultipathDisk, ...] | None:
+    if read is None:
+        return None
+    try:
+        text = read()  # type: ignore[operator]
+        return None if text is None else parse_show_paths(text)
+    except SanError:
+        return None
+
+
+def states_of(config: Config, read: object | None, read_paths: object | None = None) -> list[PoolState]:
     """Every saved pool's state, reading /proc/drbd once (only when a pool is replicated) through `read`
-    (env.system.drbd_status, or None when the system has no reader)."""
+    (env.system.drbd_status, or None when the system has no reader), and multipathd's paths once (only when a pool
+    is shared) through `read_paths` (env.system.multipath_paths)."""
+    seen = _paths(read_paths) if any(p.shared is not None for p in config.pools) else None
     proc: drbd.ProcDrbd | None = None
     problem = ""
     if any(p.replicated for p in config.pools):
@@ -153,7 +194,9 @@ def states_of(config: Config, read: object | None) -> list[PoolState]:
                 problem = f"unknown (cannot read DRBD's state: {exc})"
     found = []
     for pool in config.pools:
-        if not pool.replicated:
+        if pool.shared is not None:
+            found.append(shared_state(pool, seen))
+        elif not pool.replicated:
             found.append(PoolState(pool.name, LOCAL))
         elif problem:
             found.append(_unknown(pool, problem))
@@ -165,8 +208,8 @@ def states_of(config: Config, read: object | None) -> list[PoolState]:
 def pool_states(env: Env, config: Config | None = None) -> list[PoolState]:
     """The pools of the saved config (or of `config`, when the caller has loaded it), in its order."""
     return states_of(config if config is not None else env.store.load(),
-                     getattr(env.system, "drbd_status", None))
+                     getattr(env.system, "drbd_status", None), getattr(env.system, "multipath_paths", None))
 
 
-__all__ = ["LOCAL", "NO_READER", "RECOVER", "REPLICATED", "UNKNOWN", "PoolState", "eta", "pool_states",
-           "replicated_state", "states_of"]
+__all__ = ["LOCAL", "NO_READER", "RECOVER", "REPLICATED", "SHARED", "UNKNOWN", "PoolState", "eta", "pool_states",
+           "replicated_state", "shared_state", "states_of"]

@@ -147,7 +147,7 @@ def _peer(hosts: Hosts) -> str:
     return others[0]
 
 
-def _floating(ips: list[str]) -> tuple[FloatingIp, ...]:
+def parse_floating(ips: list[str]) -> tuple[FloatingIp, ...]:
     found = []
     for i, text in enumerate(ips):
         address, _, link = text.partition("@")
@@ -165,7 +165,7 @@ def create(env: Env, hosts: Hosts, name: str, disk: str, peer_disk: str, *, ips:
     for field_name, value in (("disk", disk), ("peer_disk", peer_disk)):
         if not value:
             raise SanError("required", field=field_name, kind=INVALID)
-    floating = _floating(ips or [])
+    floating = parse_floating(ips or [])
     me, peer = hosts.name(), _peer(hosts)
     cluster_ops.require_fencing_tested(hosts.cluster)
     info = cluster.call_node(hosts.cluster, peer, "san_peer_replica_info", {"disk": peer_disk})
@@ -231,28 +231,29 @@ def delete(env: Env, hosts: Hosts, name: str) -> Outcome:
     return replace(outcome, plan=outcome.plan + tuple(lines))
 
 
-def _replicated(env: Env, name: str) -> Pool:
+def _moving_resource(env: Env, name: str) -> str:
+    """What Pacemaker moves for the pool: a replicated pool's DRBD clone (its Promoted role, the group follows),
+    a shared pool's group."""
+    from sanappliance.drbd.cib import PoolIds
+
     pool = env.store.load().pool(name)
-    if pool.replication is None:
-        raise SanError("not a replicated pool", field="name", value=name, kind=INVALID)
-    return pool
+    if pool.replication is not None:
+        return PoolIds(name).clone
+    if pool.shared is not None:
+        return PoolIds(name).group
+    raise SanError("not a replicated or shared pool: a local pool stays on its node", field="name", value=name,
+                   kind=INVALID)
 
 
-def move(env: Env, hosts: Hosts, name: str, node: str) -> cluster_ops.OpResult:
-    """Manual failover: the pool (DRBD's Promoted role, and with it the VG, addresses and targets) to `node`. The
-    preference stays until `clear`, so the pool does not move back by itself."""
-    from sanappliance.drbd.cib import PoolIds
-
-    _replicated(env, name)
-    return cluster_ops.move(env, hosts.cluster, PoolIds(name).clone, node)
+def move(env: Env, hosts: Any, name: str, node: str) -> cluster_ops.OpResult:
+    """Manual failover: the pool (DRBD's Promoted role or the shared VG, and with it the volumes, addresses and
+    targets) to `node`. The preference stays until `clear`, so the pool does not move back by itself."""
+    return cluster_ops.move(env, hosts.cluster, _moving_resource(env, name), node)
 
 
-def clear(env: Env, hosts: Hosts, name: str) -> cluster_ops.OpResult:
+def clear(env: Env, hosts: Any, name: str) -> cluster_ops.OpResult:
     """Drop the preference a `move` left (the pool stays where it is: stickiness)."""
-    from sanappliance.drbd.cib import PoolIds
-
-    _replicated(env, name)
-    return cluster_ops.clear(env, hosts.cluster, PoolIds(name).clone)
+    return cluster_ops.clear(env, hosts.cluster, _moving_resource(env, name))
 
 
 def sync_files(env: Env, hosts: Hosts) -> list[str]:
@@ -261,5 +262,6 @@ def sync_files(env: Env, hosts: Hosts) -> list[str]:
         return hosts.drbd.write_files(env.store.load())
 
 
-__all__ = ["DrbdHost", "Hosts", "clear", "create", "delete", "live_drbd", "move", "pool_json", "prepare",
+__all__ = ["DrbdHost", "Hosts", "clear", "create", "delete", "live_drbd", "move", "parse_floating", "pool_json",
+           "prepare",
            "replica_info", "sync_files"]

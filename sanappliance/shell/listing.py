@@ -31,6 +31,12 @@ def disks(config: Config, found: Iterable[Any]) -> Summary:
     return f"Disks: {len(found)}, free: {len(free)}", None
 
 
+def multipath(config: Config, found: Iterable[Any]) -> Summary:
+    found = list(found)
+    ours = {d.wwid for p in config.pools if p.shared is not None for d in p.shared.disks}
+    return f"Multipath disks: {len(found)}, in shared pools: {sum(1 for d in found if d.wwid in ours)}", None
+
+
 def pools(config: Config) -> Summary:
     return f"Pools: {len(config.pools)}", None
 
@@ -41,6 +47,11 @@ def pool(config: Config, p: Pool, state: PoolState | None = None) -> Summary:
     volumes = [v for v in config.volumes if v.pool == p.name]
     used = sum(v.size for v in volumes)
     head = f"{len(volumes)} volume(s), {format_size(used)} allocated"
+    if p.shared is not None:
+        aliases = ", ".join(d.alias for d in p.shared.disks)
+        if state is None or not state.paths:
+            return f"{head}, shared on {aliases}" + (f": {state.explanation}" if state else ""), None
+        return f"{head}, shared on {state.paths}", True if state.health == "ok" else (False if state.warning else None)
     if not p.replicated:
         return f"{head}, on {', '.join(d.rsplit('/', 1)[-1] for d in p.disks)}", True
     if state is None:
@@ -158,20 +169,22 @@ def _tpg_entry(config: Config, g: Tpg) -> Entry:
 
 
 def _pool_entries(config: Config, pool_states: Callable[[], Iterable[PoolState]]) -> tuple[Entry, ...]:
-    found = {s.name: s for s in pool_states()} if any(p.replicated for p in config.pools) else {}
+    found = {s.name: s for s in pool_states()} if any(p.clustered for p in config.pools) else {}
     return tuple(_leaf(p.name, pool(config, p, found.get(p.name))) for p in config.pools)
 
 
 def tree(config: Config, found_disks: Callable[[], Iterable[Any]],
          cluster_state: Callable[[], str] = lambda: "single node, no cluster",
          network_spec: Callable[[], Any] = lambda: None,
-         pool_states: Callable[[], Iterable[PoolState]] = lambda: ()) -> Entry:
-    """The root entry of the whole tree; `found_disks`, `cluster_state`, `network_spec` and `pool_states` (this
-    node's view of the replicated pools: service.pool_state) are called only if shown."""
+         pool_states: Callable[[], Iterable[PoolState]] = lambda: (),
+         multipath_disks: Callable[[], Iterable[Any]] = lambda: ()) -> Entry:
+    """The root entry of the whole tree; `found_disks`, `cluster_state`, `network_spec`, `pool_states` (this
+    node's view of the clustered pools: service.pool_state) and `multipath_disks` are called only if shown."""
     from .netlisting import network_entry
 
     return Entry("/", lambda: root(config), lambda: (
         Entry("disks", lambda: disks(config, found_disks())),
+        Entry("multipath", lambda: multipath(config, multipath_disks())),
         Entry("pools", lambda: pools(config), lambda: _pool_entries(config, pool_states)),
         Entry("volumes", lambda: volumes(config), lambda: tuple(
             Entry(v.name, lambda v=v: volume(config, v)) for v in config.volumes)),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from sanappliance.service import cluster, network, pool_state, storage
+from sanappliance.service import cluster, network, pool_state, shared, storage
 from sanappliance.service.env import Env
 
 from . import listing
@@ -61,7 +61,7 @@ def path_of(argv: list[str]) -> str | None:
         return "/"
     if len(argv) == 2 and argv[1] == "ls" and argv[0].startswith("/"):
         parts = [p for p in argv[0].split("/") if p]
-        if any(p in (".", "..") for p in parts) or parts[:1] == ["disks"]:  # /disks lists its own table
+        if any(p in (".", "..") for p in parts) or parts[:1] in (["disks"], ["multipath"]):  # their own tables
             return None
         return "/" + "/".join(parts)
     return None
@@ -77,7 +77,7 @@ def try_ls(argv: list[str], make_env: Callable[[bool], Env], out: TextIO = sys.s
     config = env.store.load()
     top = listing.tree(config, lambda: storage.list_disks(env),
                        lambda: cluster.summary(cluster.live_host()), lambda: network.current(network.live_host()),
-                       lambda: pool_state.pool_states(env, config))
+                       lambda: pool_state.pool_states(env, config), lambda: shared.list_disks(env))
     entry = listing.find(top, path)
     if entry is None:  # the shell says what is wrong with the path
         return False

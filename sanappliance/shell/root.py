@@ -18,7 +18,7 @@ from .base import Context, SanNode
 from .cluster import UICluster
 from .iscsi import UIIscsi
 from .network import UINetwork
-from .storage import UIDisks, UIPools, UIVolumes
+from .storage import UIDisks, UIMultipath, UIPools, UIVolumes
 
 
 class UIRoot(SanNode):
@@ -30,6 +30,7 @@ class UIRoot(SanNode):
 
     def build(self) -> None:
         UIDisks(self)
+        UIMultipath(self)
         UIPools(self)
         UIVolumes(self)
         UIIscsi(self)

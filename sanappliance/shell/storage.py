@@ -10,7 +10,8 @@ from sanappliance.errors import SanError
 from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
-from sanappliance.service import drill, pool_state, replicated, storage
+from sanappliance.multipath.status import summary as path_summary
+from sanappliance.service import drill, pool_state, replicated, shared, storage
 
 from . import listing
 from .base import SanNode
@@ -78,10 +79,30 @@ class UIPools(SanNode):
             for step in outcome.plan:
                 self.ctx.write(f"  {step}")
 
+    def ui_command_create_shared(self, name: str, disk: str, alias: str | None = None,
+                                 ip: str | None = None) -> None:
+        """create_shared NAME DISK[,DISK...] [alias=A[,A...]] [ip=ADDR/PREFIX[@LINK],...]: a pool on shared disks
+        that every cluster node reaches (a SAN shelf over several paths), named by WWID (`ls /multipath`): a shared
+        VG under lvmlockd, served by one node at a time, failing over like a replicated pool. alias: the disks'
+        multipath names (default san-mp- and the WWID's end). ip: its floating portal addresses (one per storage
+        network: initiators get one path per network)."""
+        refs = [part for part in disk.split(",") if part]
+        aliases = [part for part in (alias or "").split(",")]
+        ips = [part for part in (ip or "").split(",") if part]
+        outcome = self.call(f"Created shared pool {name}.", shared.create, shared.live_hosts(), name, refs,
+                            aliases=aliases if alias else None, ips=ips)
+        if not outcome.dry_run:
+            for step in outcome.plan:
+                self.ctx.write(f"  {step}")
+
     def ui_command_delete(self, name: str) -> None:
-        """delete NAME: remove an empty pool and release its disks (a replicated pool: on both nodes)."""
+        """delete NAME: remove an empty pool and release its disks (a replicated pool: on both nodes; a shared
+        pool: its VG, and its maps on every node)."""
         if any(p.name == name and p.replicated for p in self.config().pools):
             self.call(f"Deleted replicated pool {name}.", replicated.delete, replicated.live_hosts(), name)
+            return
+        if any(p.name == name and p.shared is not None for p in self.config().pools):
+            self.call(f"Deleted shared pool {name}.", shared.delete, shared.live_hosts(), name)
             return
         self.call(f"Deleted pool {name}.", storage.delete_pool, name)
 
@@ -96,14 +117,14 @@ class UIPool(SplitBrainCommands, SanNode):
     def summary(self) -> tuple[str, bool | None]:
         config = self.config()
         p = config.pool(self.name)
-        if not p.replicated:
+        if not p.clustered:
             return listing.pool(config, p)
         states = pool_state.pool_states(self.ctx.env(), config)  # this node's DRBD view
         return listing.pool(config, p, next((s for s in states if s.name == p.name), None))
 
     def ui_command_move(self, node: str) -> None:
-        """move NODE: a replicated pool to NODE (manual failover: DRBD promoted there, then its VG, addresses and
-        targets). It stays there until `clear`."""
+        """move NODE: a replicated or shared pool to NODE (manual failover: DRBD promoted there, or the shared VG
+        activated there, then its volumes, addresses and targets). It stays there until `clear`."""
         outcome = self.call(f"Pool {self.name} moves to {node}.", replicated.move, replicated.live_hosts(), self.name,
                             node)
         for line in outcome.lines:
@@ -131,6 +152,32 @@ class UIPool(SplitBrainCommands, SanNode):
         """clear: drop the preference `move` left (the pool stays where it runs)."""
         self.call(f"Pool {self.name} may run on any node again.", replicated.clear, replicated.live_hosts(),
                   self.name)
+
+
+class UIMultipath(SanNode):
+    """The multipath-capable disks this node sees (SCSI or NVMe with a WWID), each with its paths and their states:
+    the disks a shared pool is made of."""
+
+    def __init__(self, parent: SanNode) -> None:
+        super().__init__("multipath", parent)
+
+    def summary(self) -> tuple[str, bool | None]:
+        return listing.multipath(self.config(), shared.list_disks(self.ctx.env()))
+
+    def ui_command_ls(self, path: str | None = None, depth: str | None = None) -> None:
+        """ls: every multipath-capable disk: WWID, map alias, size, vendor and product, the pool using it, and its
+        paths (the kernel's name, H:C:I:L, the path's state in the map, the checker's, the SCSI device's)."""
+        if path is not None:
+            return super().ui_command_ls(path, depth)
+        owners = {d.wwid: p.name for p in self.config().pools if p.shared is not None for d in p.shared.disks}
+        for disk in shared.list_disks(self.ctx.env()):
+            use = f"pool {owners[disk.wwid]}" if disk.wwid in owners else "free"
+            self.ctx.write(f"{disk.wwid}  {disk.alias or '-':<20} {disk.size or '-':>7} {disk.vendor or '-'} "
+                           f"{disk.product or '-'} [{use}] {path_summary(disk)}")
+            for p in disk.paths:
+                self.ctx.write(f"  {p.device:<6} {p.hcil or '-':<10} {p.dm_state or '-':<8} {p.checker_state or '-':<8}"
+                               f" {p.device_state or '-'}")
+        return None
 
 
 class UIVolumes(SanNode):

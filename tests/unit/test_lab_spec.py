@@ -69,3 +69,16 @@ def test_missing_image_is_a_clear_error(tmp_path):
 def test_disk_sizes():
     assert Disk("d", "512M").size_bytes == 512 * 2**20
     assert Disk("d", "2G").size_bytes == 2 * 2**30
+
+
+def test_san_disk_problems_name_their_field():
+    from sanappliance.lab.spec import SanDisk
+
+    good = SanDisk("shelf0", "5000c50015ea71ac")
+    assert validate(LabSpec(nodes=(NodeSpec("a"),), san_disks=(good,))) == []
+    bad = LabSpec(nodes=(NodeSpec("a"),), san_disks=(SanDisk("shelf 0", "6000c50015ea71ac", "1T", paths=9),
+                                                     SanDisk("s2", "6000c50015ea71ac")))
+    assert {"san_disks[0].serial", "san_disks[0].wwn", "san_disks[0].size", "san_disks[0].paths",
+            "san_disks[1].wwn", "san_disks"} <= fields(bad)
+    clash = LabSpec(nodes=(NodeSpec("a", disks=(Disk("shelf0"),)),), san_disks=(good,))
+    assert "nodes[0].disks" in fields(clash)

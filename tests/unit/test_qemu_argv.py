@@ -74,3 +74,25 @@ def test_two_nics_on_one_network_get_their_own_ids():
     argv, _ = build(spec, taps=(("san", "t1"), ("san", "t2"), ("cluster", "t3")))
     assert [x.split(",")[1] for x in opt(argv, "-netdev")][1:] == ["id=net-san", "id=net-san-2", "id=net-cluster"]
     assert f"virtio-net-pci,netdev=net-san-2,mac={mac(1, 2)}" in opt(argv, "-device")
+
+
+def test_san_disk_is_one_file_over_a_scsi_controller_per_path():
+    from sanappliance.lab.spec import SanDisk
+
+    shelf = SanDisk("shelf0", "5000c50015ea71ac", "256M", paths=2)
+    argv, _ = build(NodeSpec("n"), san=((shelf, Path("/w/san-shelf0.img")),))
+    devices = opt(argv, "-device")
+    assert [d for d in devices if d.startswith("virtio-scsi-pci")] == ["virtio-scsi-pci,id=scsi0",
+                                                                        "virtio-scsi-pci,id=scsi1"]
+    assert opt(argv, "-blockdev") == [
+        "driver=file,filename=/w/san-shelf0.img,node-name=san0-file,cache.direct=on,aio=threads",
+        "driver=raw,file=san0-file,node-name=san0"]
+    paths = [d for d in devices if d.startswith("driver=scsi-hd")]
+    assert paths == [f"driver=scsi-hd,id=san-shelf0-p{p},bus=scsi{p}.0,drive=san0,share-rw=on,"
+                     "wwn=0x5000c50015ea71ac,serial=shelf0" for p in (0, 1)]
+    assert shelf.wwid == "35000c50015ea71ac"
+
+
+def test_no_scsi_controller_without_san_disks():
+    argv, line = build(NodeSpec("n"))
+    assert "virtio-scsi-pci" not in line and "-blockdev" not in argv
