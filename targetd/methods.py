@@ -15,6 +15,7 @@ from sanappliance.service import (
     cluster_ops,
     drill,
     exports,
+    initiators,
     iscsi,
     pool_state,
     replicated,
@@ -367,6 +368,10 @@ def san_pool_delete_shared(ctx: Context, name: str, dry_run: bool) -> dict[str, 
     return {"plan": list(outcome.plan), "dry_run": outcome.dry_run}
 
 
+def san_initiator_settings(ctx: Context, pool: str, os: str, nics: list[str]) -> str:  # noqa: A002 - the os
+    return initiators.for_pool(ctx.env, ctx.cluster_host(), pool, os, nics)
+
+
 def san_multipath_list(ctx: Context) -> list[dict[str, Any]]:
     owners = {d.wwid: p.name for p in ctx.env.store.load().pools if p.shared is not None for d in p.shared.disks}
     return [{"wwid": d.wwid, "alias": d.alias, "size": d.size, "vendor": d.vendor, "product": d.product,
@@ -488,6 +493,8 @@ METHODS: dict[str, Method] = {
         DRY_RUN)),
     "san_pool_delete_shared": Method(san_pool_delete_shared, (_s("name"), DRY_RUN)),
     "san_multipath_list": Method(san_multipath_list),
+    "san_initiator_settings": Method(san_initiator_settings, (_s("pool"), _s("os", "linux"),
+                                                              Param("nics", "strlist", ()))),
     "san_pool_move": Method(san_pool_move, (_s("name"), _s("node"), DRY_RUN)),
     "san_pool_clear": Method(san_pool_clear, (_s("name"), DRY_RUN)),
     "san_pool_states": Method(san_pool_states),

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sanappliance.apply.runner import run, tool
@@ -17,7 +18,7 @@ from .accel import choose_accel
 from .netns import LabNetns
 from .node import Node
 from .qemu import Wiring, mac
-from .spec import Boot, Images, LabError, LabSpec, check
+from .spec import Boot, Images, LabError, LabSpec, NodeSpec, check
 
 
 def free_port() -> int:
@@ -103,6 +104,40 @@ class Lab:
             self.close()
             raise
         return self
+
+    def add_node(self, spec: NodeSpec) -> Node:
+        """Boot one more node in the running lab (a client that comes and goes: an initiator VM), on the lab's
+        networks, without the shared disks."""
+        if spec.name in self.nodes:
+            raise LabError("a node of this name runs already", field="node", value=spec.name)
+        check(replace(self.spec, nodes=(*self.spec.nodes, spec)))
+        self.spec = replace(self.spec, nodes=(*self.spec.nodes, spec))
+        index = max(n.wiring.index for n in self.nodes.values()) + 1
+        taps = tuple((net, f"sl{self.id}n{index}x{j}") for j, net in enumerate(spec.networks, start=1))
+        forwards = tuple((fwd.host_port or free_port(), fwd.guest_port) for fwd in spec.forwards)
+        first = next(iter(self.nodes.values())).wiring
+        wiring = Wiring(index=index, vcpus=spec.vcpus or 1, taps=taps, forwards=forwards, shared=(),
+                        accel=first.accel)
+        node = Node(spec, wiring, self.workdir / spec.name, self.images)
+        self.nodes[spec.name] = node
+        node.prepare_disks()
+        node.start()
+        for net, tap in node.wiring.taps:
+            self.netns.adopt_tap(tap, f"br-{net}")
+        self._write_state()
+        node.wait_ready(self.spec.ready_timeout)
+        if spec.boot is Boot.LAB:
+            self.configure_networks(spec.name)
+        return node
+
+    def remove_node(self, name: str) -> None:
+        """Kill an added node and forget it (its disks go with it)."""
+        node = self.nodes.pop(name)
+        node.kill()
+        for path in node.paths.workdir.glob("*.qcow2"):
+            path.unlink(missing_ok=True)
+        self.spec = replace(self.spec, nodes=tuple(n for n in self.spec.nodes if n.name != name))
+        self._write_state()
 
     def wait_ready(self, names: list[str]) -> None:
         """Wait for several nodes at once; the first failure is raised after all waits have ended."""

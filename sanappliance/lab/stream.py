@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 BLOCK = 4096
 BLOCKS = 8192  # 32 MiB of the volume
@@ -23,6 +24,12 @@ PACE = 0.05  # seconds between writes: about 20 a second, so the stream wraps on
 
 def pattern(n: int) -> int:
     return 1 + n % 251
+
+
+class GuestStreamLike(Protocol):
+    blocks: int
+
+    def expected(self) -> dict[int, set[int]]: ...
 
 
 @dataclass
@@ -135,15 +142,19 @@ class Stream:
         self.reader.join(timeout=30)
 
     def expected(self) -> dict[int, set[int]]:
-        """Block -> the bytes it may hold: its last acknowledged write's, or any sent after that one."""
-        allowed: dict[int, set[int]] = {}
-        for w in self.writes:
-            block = w.n % self.blocks
-            if w.acked:
-                allowed[block] = {pattern(w.n)}
-            elif block in allowed:
-                allowed[block].add(pattern(w.n))
-        return allowed
+        return expected(self.writes, self.blocks)
+
+
+def expected(writes: list[Write], blocks: int) -> dict[int, set[int]]:
+    """Block -> the bytes it may hold: its last acknowledged write's, or any sent after that one."""
+    allowed: dict[int, set[int]] = {}
+    for w in writes:
+        block = w.n % blocks
+        if w.acked:
+            allowed[block] = {pattern(w.n)}
+        elif block in allowed:
+            allowed[block].add(pattern(w.n))
+    return allowed
 
 
 READER = ("import sys\n"  # reads the blocks from stdin (dd iflag=direct: past the page cache, as LIO writes)
@@ -155,7 +166,7 @@ READER = ("import sys\n"  # reads the blocks from stdin (dd iflag=direct: past t
           "print(' '.join(out))\n")
 
 
-def lost_writes(node, device: str, stream: Stream) -> list[str]:
+def lost_writes(node, device: str, stream: Stream | GuestStreamLike) -> list[str]:
     """The blocks whose content is none the stream allows (acknowledged writes lost or torn), read on `node`."""
     node.run(["/bin/sh", "-c", "cat > /root/blocks.py"], input=READER, check=True)
     seen = node.sh(f"dd if={device} bs={BLOCK} count={stream.blocks} iflag=direct status=none | "

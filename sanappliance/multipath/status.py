@@ -87,7 +87,10 @@ def parse_list(text: str) -> tuple[MultipathDisk, ...]:
 
 
 def summary(disk: MultipathDisk) -> str:
-    """One line for a listing: `2/2 paths up` or `1/2 paths up (sdb failed faulty)`."""
+    """One line for a listing: `2/2 paths up` or `1/2 paths up (sdb failed faulty)`; `2 paths, no map` for a
+    disk multipath does not handle (yet: before it is in a shared pool)."""
+    if disk.paths and not any(p.dm_state for p in disk.paths):
+        return f"{len(disk.paths)} path{'s' if len(disk.paths) != 1 else ''}, no map"
     down = [f"{p.device} {p.dm_state} {p.checker_state}" for p in disk.paths if not p.up]
     text = f"{disk.active_paths}/{len(disk.paths)} paths up"
     return text + (f" ({', '.join(down)})" if down else "")

@@ -139,13 +139,14 @@ def pool_json(pool: Pool) -> str:
 
 # --- create and delete -----------------------------------------------------------------------------------------------
 
-def _others(hosts: SharedHosts) -> list[str]:
+def _others(hosts: SharedHosts, *, alone: bool = False) -> list[str]:
+    """The cluster's other nodes; with `alone` none is fine (a pool is deleted on the last node, too)."""
     spec = cluster.spec(hosts.cluster)
     if spec is None:
         raise SanError("shared pools need a cluster: form one first (sanctl /cluster init)", field="cluster",
                        kind=NOT_FOUND)
     others = [n.name for n in spec.nodes if n.name != hosts.name()]
-    if not others:
+    if not others and not alone:
         raise SanError("shared pools need a cluster of two nodes or more (it has one)", field="cluster",
                        value=len(spec.nodes), kind=INVALID)
     return others
@@ -227,7 +228,7 @@ def create(env: Env, hosts: SharedHosts, name: str, refs: list[str], *, aliases:
 def delete(env: Env, hosts: SharedHosts, name: str) -> Outcome:
     """An empty shared pool: its chain leaves the CIB (Pacemaker stops it everywhere), then the VG goes and every
     node drops its maps."""
-    others = _others(hosts)
+    others = _others(hosts, alone=True)
     with env.store.lock():
         before = env.store.load()
         pool = before.pool(name)

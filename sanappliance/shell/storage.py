@@ -11,7 +11,7 @@ from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
 from sanappliance.multipath.status import summary as path_summary
-from sanappliance.service import drill, pool_state, replicated, shared, storage
+from sanappliance.service import drill, initiators, pool_state, replicated, shared, storage
 
 from . import listing
 from .base import SanNode
@@ -147,6 +147,20 @@ class UIPool(SplitBrainCommands, SanNode):
             self.ctx.write(line)
         if not result.dry_run:
             self.ctx.write(f"Drill done: pool {self.name} moved from {result.source} to {result.destination}.")
+
+    def ui_command_initiators(self, os: str = "linux", nics: str | None = None) -> None:  # noqa: A002 - the os
+        """initiators [os=linux|esxi|windows] [nics=IF1,IF2]: ready-to-use settings for this pool's initiators,
+        derived from the cluster's failover timers: for Linux the iscsid.conf lines and the multipath.conf
+        device section, and with nics= (one initiator interface per portal, in the pool's ip= order) the iscsiadm
+        commands binding them and logging in once per portal; esxcli for VMware ESXi; PowerShell for Windows
+        MPIO."""
+        try:
+            text = initiators.for_pool(self.ctx.env(), replicated.live_hosts().cluster, self.name, os,
+                                       [n for n in (nics or "").split(",") if n])
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        for line in text.rstrip("\n").splitlines():
+            self.ctx.write(line)
 
     def ui_command_clear(self) -> None:
         """clear: drop the preference `move` left (the pool stays where it runs)."""

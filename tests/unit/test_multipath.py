@@ -139,3 +139,11 @@ def test_a_path_is_up_only_active_and_ready():
     assert not Path("sdb", dm_state="active", checker_state="faulty").up
     assert not Path("sdb", dm_state="failed", checker_state="ready").up
     assert MultipathDisk(WWID1).active_paths == 0
+
+
+def test_summary_of_a_disk_multipath_does_not_handle():
+    from sanappliance.multipath.model import MultipathDisk, Path
+
+    assert status.summary(MultipathDisk("35000c50015ea71ac", (Path("sda", "0:0:0:0"), Path("sdb", "1:0:0:0")))) == \
+        "2 paths, no map"
+    assert status.summary(MultipathDisk("35000c50015ea71ac", (Path("sda"),))) == "1 path, no map"

@@ -1,10 +1,13 @@
-"""The end of the cluster: the node serving the replicated pool is powered off (qemu killed) while the host's
-initiator writes through the floating address; the survivor fences it (the time to the confirmed fence is
-measured), promotes, serves the pool and its target, and every acknowledged write is on its disk (phases in
-build/reports/failover.json). The dead node is removed, and the last node leaves (force: it holds the replicated
-pool): a single node again."""
+"""The end of the cluster: the node serving the replicated pool (and, since test_7, the shared-disk pool) is powered
+off (qemu killed) while the host's initiator writes through p1's floating address and test_7's client VM through
+its multipath map; the survivor fences it (the time to the confirmed fence is measured), promotes, serves both
+pools and their targets, and every acknowledged write of both is on the survivor's disks (phases in
+build/reports/failover.json). The dead node is removed; the shared pool is deleted on the node left (its VG, its
+maps, the lock managers go); the last node leaves (force: it holds the replicated pool): a single node again."""
 
 import time
+
+from sanappliance.lab.stream import lost_writes
 
 from .helpers import (
     TIMEOUTS,
@@ -16,6 +19,7 @@ from .helpers import (
 )
 from .test_4_replication import other_of, promoted, stream
 from .test_5_failover import check_writes, expect, keep, phases
+from .test_7_shared import ALIAS, CLIENT, DEVICE, IQN, POOL, STATE, VOLUME, served_on
 
 NAMES: dict[str, str] = {}
 
@@ -45,6 +49,20 @@ def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_wr
            seen["first acknowledged write"])
     check_writes(lab, survivor, io)
     lab.wait_until(lambda: where(survivor) == [survivor.name], 120, f"san-dummy running on {survivor.name}", 2)
+    shared_io = STATE.get("stream")
+    if shared_io is None:  # test_7 did not get as far as the client's writes
+        return
+    lab.wait_until(lambda: served_on(survivor) == survivor.name, 300, f"the shared pool on {survivor.name}", 3)
+    before = shared_io.acked()
+    lab.wait_until(lambda: shared_io.acked() >= before + 20, 300, "the client writing after the failover", 2)
+    shared_io.finish()
+    keep(f"power-off of {lost}: the shared pool's client", {
+        "writes_acked": sum(1 for w in shared_io.writes if w.acked), "writes_failed": len(shared_io.failed()),
+        "longest_gap_s": round(shared_io.longest_gap(), 1)})
+    record(f"{lost} powered off: the longest pause of the shared pool's client writes", shared_io.longest_gap())
+    assert shared_io.failed() == [], shared_io.failed()[:5]
+    problems = lost_writes(survivor, DEVICE, shared_io)
+    assert problems == [], f"{len(problems)} blocks wrong of {len(shared_io.expected())}: {problems[:10]}"
 
 
 def test_a_dead_node_is_removed_then_the_last_node_leaves(lab):
@@ -61,6 +79,18 @@ def test_a_dead_node_is_removed_then_the_last_node_leaves(lab):
     lab.wait_until(lambda: "1/1 nodes online, quorate" in sanctl(node, "/cluster", "status").stdout, 300,
                    f"{name} alone and quorate", 3)
     lab.wait_until(lambda: where(node) == [name], 180, f"san-dummy on {name}", 3)
+    if CLIENT in lab.nodes:
+        lab.node(CLIENT).sh("iscsiadm -m node --logoutall=all", check=False, timeout=180)
+        lab.remove_node(CLIENT)
+    if any(line.strip().startswith(POOL) for line in sanctl(node, "ls", "/pools").stdout.splitlines()):
+        for args in (("/iscsi", "delete", IQN), ("/volumes", "delete", VOLUME), ("/pools", "delete", POOL)):
+            result = sanctl(node, *args)
+            assert result.returncode == 0, (args, result.stdout, result.stderr)
+        resources = node.sh("cibadmin --query --scope resources").stdout
+        assert "san-s1" not in resources and "san-dlm" not in resources and "san-lvmlockd" not in resources
+        assert not node.sh(f"test -e /dev/mapper/{ALIAS}", check=False).ok
+        assert "san-s1" not in node.sh("lvm vgs --noheadings -o vg_name").stdout
+        assert f"alias {ALIAS}" not in node.sh("cat /etc/multipath.conf").stdout
     refused = sanctl(node, "/cluster", "leave")
     assert refused.returncode != 0 and "p1" in refused.stderr and "force" in refused.stderr, refused.stderr
     result = sanctl(node, "/cluster", "leave", "force=yes")
