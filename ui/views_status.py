@@ -53,7 +53,7 @@ def overview(env: Env) -> dict[str, Any]:
         size, free = usage.get(p.name, (0, 0))
         pools.append({"name": p.name, "kind": state.kind, "summary": listing.pool(config, p)[0],
                       "size": format_size(size) if size else "-", "free": format_size(free) if size else "-",
-                      "replication": pool_status.replication(state)})
+                      "replication": pool_status.replication(state), "shared": pool_status.shared(state)})
     targets = []
     for t in config.targets:
         targets.append({"iqn": t.iqn, "tpgs": len(t.tpgs), "luns": sum(len(g.luns) for g in t.tpgs),

@@ -94,3 +94,37 @@ def test_a_pool_that_changes_kind_changes_the_layout():
     before = ui.get("/api/summary").json["layout"]
     ui.store.config = Config(pools=(config().pools[0], Pool("p1", ("/dev/disk/by-id/virtio-data2",))))
     assert ui.get("/api/summary").json["layout"] != before
+
+
+class PathsSystem(FakeSystem):
+    """multipathd's report of the shelf's disk: both paths active, or one failed."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.text = text
+
+    def multipath_paths(self):
+        return self.text
+
+
+BOTH = "san-mp-c50015ea71ac|35000c50015ea71ac|sda|0:0:0:0|active|ready|running\n" \
+       "san-mp-c50015ea71ac|35000c50015ea71ac|sdb|1:0:0:0|active|ready|running\n"
+
+
+def shared_config():
+    from sanappliance.model.config import FloatingIp, SharedDisk, SharedStorage
+
+    return Config(pools=(Pool("s1", (), shared=SharedStorage((SharedDisk("35000c50015ea71ac", "san-mp-c50015ea71ac"),)),
+                              floating_ips=(FloatingIp("10.231.1.101/24"),)),))
+
+
+def test_a_shared_pool_shows_its_paths_and_a_failed_one_in_warning_style():
+    system = PathsSystem(BOTH)
+    ui, page = dashboard(system, shared_config())
+    s1 = row(page, "s1")
+    assert "<td>shared</td>" in s1 and 'data-key="pool:s1:paths">san-mp-c50015ea71ac: 2/2 paths up<' in s1
+    assert 'data-state="ok">all paths up<' in s1
+    system.text = BOTH.replace("sdb|1:0:0:0|active|ready", "sdb|1:0:0:0|failed|faulty")
+    values = ui.get("/api/summary").json["values"]
+    assert values["pool:s1:paths"] == "san-mp-c50015ea71ac: 1/2 paths up (sdb failed faulty)"
+    assert (values["pool:s1:health"], values["pool:s1:state"]) == ("DEGRADED", "warning")
