@@ -67,9 +67,16 @@ class SharedVgHost:
             self.runner(argv, timeout=timeout, check=check)
 
     def lock_type(self, pool: Pool) -> str | None:
+        """The VG's lock type from LVM's report, read whatever vgs exits with (it exits non-zero when it could not
+        read some VG, perhaps another one, and still reports the others). No report at all is an error, never an
+        absent VG: create would make it again, remove would skip it and call the pool removed."""
         report = self.runner([LVM, "vgs", "--reportformat", "json", "-o", "vg_name,vg_lock_type"], timeout=120,
                              check=False)
-        return lock_type(report.stdout, pool.vg) if report.returncode == 0 and report.stdout.strip() else None
+        try:
+            return lock_type(report.stdout, pool.vg)
+        except (ValueError, LookupError, TypeError, AttributeError):
+            detail = report.stderr.strip() or f"exit code {report.returncode}"
+            raise SanError(f"cannot read LVM's volume groups ({detail})", field="name", value=pool.name) from None
 
     def create(self, pool: Pool) -> list[str]:
         done = []
