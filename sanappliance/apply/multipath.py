@@ -26,7 +26,8 @@ from .runner import Result, run
 
 UNIT = "multipathd.service"
 FILE_MODE = 0o644  # no secrets in multipath.conf
-PATH_PREFIXES = ("sd", "nvme")  # what multipath-tools' default devnode blacklist lets through
+# SCSI disks only: multipath knows them by ID_SERIAL, which udev_disks reads (NVMe namespaces by ID_WWN: not yet)
+PATH_PREFIXES = ("sd",)
 
 
 @dataclass(frozen=True)
@@ -156,15 +157,17 @@ class MultipathHost:
         """multipathd takes the file: started (and enabled for the next boot) when a shared pool needs it, else
         reconfigured; the maps of `gone` aliases flushed."""
         done = []
-        if render.maps_of(config) and not self.running():
-            self._change(["/usr/bin/systemctl", "enable", "--now", UNIT], timeout=120)
-            done.append(f"{UNIT} enabled and started")
-        elif self.running():
+        running = self.running()
+        if render.maps_of(config):  # enabled for the next boot, whoever started it
+            self._change(["/usr/bin/systemctl", "enable", *([] if running else ["--now"]), UNIT], timeout=120)
+            done.append(f"{UNIT} enabled" + ("" if running else " and started"))
+        if running:
             self._change([status.MULTIPATHD, "reconfigure"], timeout=120)
             done.append("multipathd reconfigured")
         for alias in gone:
             if self.dry_run or (self.root / f"dev/mapper/{alias}").exists():
-                self._change([status.MULTIPATH, "-f", alias], timeout=120)
+                # multipathd may have removed it by itself after the reconfigure: a flush of a gone map is fine
+                self._change([status.MULTIPATH, "-f", alias], timeout=120, check=False)
                 done.append(f"map {alias} flushed")
         return done
 

@@ -6,9 +6,10 @@ pushed first): `vgcreate --shared` where the VG is missing, `vgchange --lockstar
 (LVM-activate's monitor needs an LV), every LV inactive, `vgchange --lockstop`: from then on the VG lock is
 started only where LVM-activate starts the pool.
 
-Remove, after the pool's group is stopped on every node (its chain left the CIB): the VG is made local without
-the lock managers (`vgchange --locktype none --lockopt force`, the documented way when lvmlockd may be gone with
-the last shared pool), then removed, and the maps' PV labels wiped. Every step looks first, so both are finished
+Remove, after the pool's group is stopped on every node: with lvmlockd running here the VG lock is started here
+and the VG removed under it; without (the lock managers already gone) it is made local first (`vgchange
+--locktype none --lockopt force`, the documented way without lvmlockd), then removed; the maps' PV labels are
+wiped. Every step looks first, so both are finished
 by running them again.
 """
 
@@ -97,11 +98,18 @@ class SharedVgHost:
         self._change([LVM, "vgchange", "--lockstop", pool.vg])
         return done + ["every LV inactive, VG lock stopped here (Pacemaker starts it where the pool runs)"]
 
+    def lvmlockd_running(self) -> bool:
+        return self.runner(["/usr/bin/pgrep", "-x", "lvmlockd"], timeout=30, check=False).returncode == 0
+
     def remove(self, pool: Pool) -> list[str]:
+        """The VG gone (the pool's group stopped everywhere first): under its lock where lvmlockd runs here (the VG
+        lock started here, stopped on the other nodes by LVM-activate's stop), else made local first."""
         found = self.lock_type(pool)
         done = []
         if found is not None:
-            if found:
+            if found and self.lvmlockd_running():
+                self._change([LVM, "vgchange", "--lockstart", pool.vg])
+            elif found:
                 self._change([LVM, "vgchange", "--locktype", "none", "--lockopt", "force", pool.vg])
             self._change([LVM, "vgremove", "--yes", "--force", pool.vg])
             done.append(f"VG {pool.vg} removed")

@@ -149,6 +149,10 @@ def shared_state(pool: Pool, seen: tuple[MultipathDisk, ...] | None) -> PoolStat
             down.append(disk.alias)
             parts.append(f"{disk.alias}: no path up" if found is None else f"{disk.alias}: {summary(found)}")
             continue
+        if found.alias != disk.alias:  # LVM accepts the map only by its alias (lvm.conf)
+            down.append(disk.alias)
+            parts.append(f"{disk.alias}: the map is named {found.alias or found.wwid} here")
+            continue
         if found.active_paths < len(found.paths):
             degraded.append(disk.alias)
         parts.append(f"{disk.alias}: {summary(found)}")

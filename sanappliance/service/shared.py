@@ -225,9 +225,32 @@ def create(env: Env, hosts: SharedHosts, name: str, refs: list[str], *, aliases:
     return replace(outcome, plan=tuple(lines) + outcome.plan)
 
 
+STOP_TIMEOUT = 600.0
+
+
+def _stop_group(env: Env, hosts: SharedHosts, pool: Pool) -> list[str]:
+    """The pool's group stopped on every node (target-role Stopped), waited for: its volumes and VG inactive, the VG
+    lock stopped. The lock managers keep running, so the VG can be removed under its lock."""
+    from sanappliance.drbd.cib import PoolIds
+
+    group = PoolIds(pool.name).group
+    found = cluster_ops.status(hosts.cluster)
+    if not any(r.id == group or r.parent == group for r in found.resources):
+        return []  # not in the CIB (an earlier delete got this far)
+    cluster_ops.set_running(env, hosts.cluster, group, False)
+    problem = hosts.cluster.wait_idle(STOP_TIMEOUT)
+    running = [r.id for r in cluster_ops.status(hosts.cluster).resources
+               if r.parent == group and r.role not in ("Stopped", "")]
+    if problem or running:
+        raise SanError(f"the pool's resources did not stop ({problem or ', '.join(running)}): see sanctl /cluster "
+                       "status; the pool is kept", field="name", value=pool.name, kind=CONFLICT)
+    return [f"cluster: {group} stopped on every node"]
+
+
 def delete(env: Env, hosts: SharedHosts, name: str) -> Outcome:
-    """An empty shared pool: its chain leaves the CIB (Pacemaker stops it everywhere), then the VG goes and every
-    node drops its maps."""
+    """An empty shared pool: its group is stopped everywhere, this node removes the VG under its lock, then the
+    pool leaves the clustered configuration (its chain, and with the last shared pool the lock managers, leave the
+    CIB) and every node drops the maps. Until that commit a failed delete is finished by running it again."""
     others = _others(hosts, alone=True)
     with env.store.lock():
         before = env.store.load()
@@ -239,16 +262,23 @@ def delete(env: Env, hosts: SharedHosts, name: str) -> Outcome:
             raise SanError(f"the pool still holds volumes: {', '.join(users)}", field="name", value=name,
                            kind=IN_USE)
         gone = [d.alias for d in pool.shared.disks]
-        outcome = commit(env, before, replace(before, pools=replace_item(before.pools, pool, None)))
+        after = replace(before, pools=replace_item(before.pools, pool, None))
         if env.dry_run:
-            return replace(outcome, plan=outcome.plan + (f"here: remove VG {pool.vg}",
-                                                         "every node: drop the maps " + ", ".join(gone)))
-        lines = [f"here: {line}" for line in hosts.vg.remove(pool)]
+            outcome = commit(env, before, after)
+            return replace(outcome, plan=(f"cluster: stop {pool.vg}'s group on every node",
+                                          f"here: remove VG {pool.vg} under its lock") + outcome.plan
+                           + ("every node: drop the maps " + ", ".join(gone),))
+        lines = _stop_group(env, hosts, pool)
+        lines += [f"here: {line}" for line in hosts.vg.remove(pool)]
+        outcome = commit(env, before, after)
         lines += [f"here: {line}" for line in _files(env, hosts, env.store.load(), tuple(gone))]
     for other in others:
-        lines += [f"{other}: {line}" for line in cluster.call_node(hosts.cluster, other, "san_peer_shared_files",
-                                                                     {"gone": gone})]
-    return replace(outcome, plan=outcome.plan + tuple(lines))
+        try:
+            lines += [f"{other}: {line}" for line in cluster.call_node(hosts.cluster, other, "san_peer_shared_files",
+                                                                         {"gone": gone})]
+        except SanError as exc:  # the pool is gone; the node's files follow when it answers again
+            lines.append(f"{other}: not reached ({exc}): run `sanctl /pools sync_shared` there")
+    return replace(outcome, plan=tuple(lines) + outcome.plan)
 
 
 __all__ = ["SharedHosts", "create", "delete", "disks", "list_disks", "live_hosts", "pool_json", "prepare",

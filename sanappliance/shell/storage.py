@@ -95,6 +95,16 @@ class UIPools(SanNode):
             for step in outcome.plan:
                 self.ctx.write(f"  {step}")
 
+    def ui_command_sync_shared(self) -> None:
+        """sync_shared: this node's multipath.conf and lvm.conf as the clustered configuration renders them,
+        multipathd told (a node that was down while a shared pool was made or deleted)."""
+        try:
+            lines = shared.sync_files(self.ctx.env(), shared.live_hosts())
+        except SanError as exc:
+            raise ExecutionError(str(exc)) from None
+        for line in lines:
+            self.ctx.write(line)
+
     def ui_command_delete(self, name: str) -> None:
         """delete NAME: remove an empty pool and release its disks (a replicated pool: on both nodes; a shared
         pool: its VG, and its maps on every node)."""
