@@ -1,7 +1,8 @@
 """Creating and deleting a shared-disk pool from one node (stand-ins for each node's multipath, lvm.conf and shared
 VG, the other node's API and the CIB: those of the replicated pools' tests; the real components are in the VM
 tests): everything checked first, nothing touched on a refusal, every node prepared before the lock managers and
-the VG, one commit; delete the reverse."""
+the VG, one commit; delete: the pool's group stopped and waited for (refused while it runs), the VG removed under
+its lock, one commit, every node's maps dropped (a node that does not answer named, not an error)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from sanappliance.apply.cluster_store import ClusteredStore
+from sanappliance.apply.cluster_store import SETTLE_TIMEOUT, ClusteredStore
 from sanappliance.apply.store import ConfigStore
 from sanappliance.cluster import sanconfig
 from sanappliance.drbd import shared_cib
@@ -18,28 +19,48 @@ from sanappliance.errors import CONFLICT, IN_USE, INVALID, NOT_FOUND, SanError
 from sanappliance.model.config import FloatingIp, Pool, SharedDisk, Volume, VolumeKind
 from sanappliance.multipath import render
 from sanappliance.multipath.model import MultipathDisk, Path
-from sanappliance.service import shared
+from sanappliance.service import cluster_ops, shared
 from sanappliance.service.env import Env
 from tests.unit.cluster_samples import n_nodes
 from tests.unit.shared_samples import ALIAS1, ALIAS2, WWID1, WWID2
 
 from . import test_replicated_service as replicated_tests
 from .fakes import FakeSystem
-from .test_clustered_config import EMPTY_STATUS
 
 D1 = replicated_tests.D1
 DEFAULT_ALIAS = "san-mp-" + WWID1[-12:]
 UNSEEN = "3600140500000000000000000deadbeef"
 
 
-def lockd_status(*nodes: str) -> str:
-    """crm_mon's XML with the lvmlockd clone Started on `nodes`."""
-    if not nodes:
-        return EMPTY_STATUS
-    instances = "".join(f'<resource id="san-lvmlockd" resource_agent="ocf:heartbeat:lvmlockd" role="Started" '
-                        f'failed="false"><node name="{n}" id="{i}"/></resource>' for i, n in enumerate(nodes, 1))
-    return (f'<pacemaker-result><nodes/><resources><clone id="{shared_cib.LVMLOCKD_CLONE}">{instances}</clone>'
-            "</resources></pacemaker-result>")
+def crm_status(lockd_on: tuple[str, ...] = (), cib: str = "", stopped: frozenset[str] = frozenset(),
+               stuck: frozenset[str] = frozenset()) -> str:
+    """crm_mon's XML (--inactive) with the lvmlockd clone Started on `lockd_on` and every group of `cib`: its members
+    Started on node1, those of the `stopped` groups Stopped (but those in `stuck`)."""
+    lockd = "".join(f'<resource id="san-lvmlockd" resource_agent="ocf:heartbeat:lvmlockd" role="Started" '
+                    f'failed="false"><node name="{n}" id="{i}"/></resource>' for i, n in enumerate(lockd_on, 1))
+    clone = f'<clone id="{shared_cib.LVMLOCKD_CLONE}">{lockd}</clone>' if lockd_on else ""
+    groups = ""
+    for group in ET.fromstring(cib).iter("group") if cib else ():
+        members = ""
+        for member in group.findall("primitive"):
+            ident = member.get("id")
+            if group.get("id") in stopped and ident not in stuck:
+                members += f'<resource id="{ident}" role="Stopped" failed="false"/>'
+            else:
+                members += (f'<resource id="{ident}" role="Started" failed="false"><node name="node1" id="1"/>'
+                            "</resource>")
+        groups += f'<group id="{group.get("id")}">{members}</group>'
+    return f"<pacemaker-result><nodes/><resources>{clone}{groups}</resources></pacemaker-result>"
+
+
+def stopped_groups(cib: str) -> list[str]:
+    return [g.get("id") for g in ET.fromstring(cib).iter("group") if any(
+        p.get("name") == "target-role" and p.get("value") == "Stopped" for p in g.findall("meta_attributes/nvpair"))]
+
+
+def roles(cluster, group: str) -> tuple[str, ...]:
+    """The roles crm_mon gives the group's members, each once."""
+    return tuple(sorted({r.role for r in cluster_ops.status(cluster).resources if r.parent == group}))
 
 
 class Multipath:
@@ -76,38 +97,60 @@ class Files:
 
 
 class Vg:
-    """A node's apply.shared_vg.SharedVgHost: records whether the lock managers were in the CIB when it acted."""
+    """A node's apply.shared_vg.SharedVgHost: records whether the lock managers were in the CIB when it acted and,
+    on remove, the roles crm_mon gave the pool's group then; `fail` makes the next remove fail."""
 
     def __init__(self, name, log, cluster):
         self.name, self.log, self.cluster = name, log, cluster
+        self.fail: SanError | None = None
 
     def create(self, pool):
         self.log.append((self.name, "vg create", pool.vg, shared_cib.LVMLOCKD_CLONE in self.cluster.cib))
         return [f"shared VG {pool.vg} made"]
 
     def remove(self, pool):
-        self.log.append((self.name, "vg remove", pool.vg, f'id="san-{pool.name}"' in self.cluster.cib))
+        self.log.append((self.name, "vg remove", pool.vg, shared_cib.LVMLOCKD_CLONE in self.cluster.cib,
+                         roles(self.cluster, f"san-{pool.name}")))
+        if self.fail is not None:
+            exc, self.fail = self.fail, None
+            raise exc
         return [f"VG {pool.vg} removed"]
 
 
 class Cluster(replicated_tests.Cluster):
     """node1 of the replicated pools' two-node cluster (fencing tested, node2 through `call_peer`); lvmlockd starts
-    on every node once its clone is in the CIB (unless `lockd_starts` is False)."""
+    on every node once its clone is in the CIB (unless `lockd_starts` is False). crm_mon shows the CIB's groups
+    (unless `shown` is False), the members of a group whose target-role is Stopped stopped once `wait_idle` ran
+    (but those in `stuck`); `wait_idle` answers `idle_problem` and counts in `waits`; with `peer_down` node2's API
+    does not answer san_peer_shared_files."""
 
     def __init__(self, tmp_path, log, tested=True, lockd_on=(), peer_wwids=(WWID1, WWID2)):
         super().__init__(tmp_path, log, tested)
-        self.status = lockd_status(*lockd_on)
-        self.lockd_starts = True
+        self.lockd_on = tuple(lockd_on)
+        self.lockd_starts, self.shown, self.stuck, self.idle_problem, self.peer_down = True, True, set(), "", False
+        self.settled: frozenset[str] = frozenset()  # the groups whose stop Pacemaker carried out
+        self.waits: list[float] = []
         self.peer_hosts = shared.SharedHosts(self, Multipath("node2", log, peer_wwids), Vg("node2", log, self),
                                              Files("node2", log), hostname="node2")
 
     def push_cib(self, text):
         super().push_cib(text)
         self.log.append(("cluster", "push", shared_cib.LVMLOCKD_CLONE in text, 'id="san-s1"' in text))
+        for group in stopped_groups(text):
+            self.log.append(("cluster", "target-role Stopped", group))
         if shared_cib.LVMLOCKD_CLONE in text and self.lockd_starts:
-            self.status = lockd_status("node1", "node2")
+            self.lockd_on = ("node1", "node2")
         elif shared_cib.LVMLOCKD_CLONE not in text:
-            self.status = EMPTY_STATUS
+            self.lockd_on = ()
+
+    def status_xml(self):
+        stopped = self.settled & frozenset(stopped_groups(self.cib))
+        return crm_status(self.lockd_on, self.cib if self.shown else "", stopped, frozenset(self.stuck))
+
+    def wait_idle(self, timeout):
+        self.waits.append(timeout)
+        self.settled = frozenset(stopped_groups(self.cib))
+        return self.idle_problem
 
     def call_peer(self, address, pinned, user, secret, method, params):
         self.log.append(("node2", "api", method))
@@ -117,6 +160,8 @@ class Cluster(replicated_tests.Cluster):
         if method == "san_peer_shared_prepare":
             return shared.prepare(self.peer_env, self.peer_hosts, params["pool"])
         if method == "san_peer_shared_files":
+            if self.peer_down:
+                raise SanError("cannot reach the peer's API: Connection refused", field="peer", value=address)
             return shared.sync_files(self.peer_env, self.peer_hosts, params["gone"])
         raise AssertionError(method)
 
@@ -336,26 +381,110 @@ def test_prepare_refuses_an_unseen_disk_or_a_different_pool_of_that_name(node1, 
 
 # --- delete ---------------------------------------------------------------------------------------------------------
 
-def test_delete_takes_the_chain_out_then_the_vg_then_every_node_s_maps(node1, log):
+STOPPED_HERE = [
+    ("cluster", "push", True, True),  # the group's target-role, the chain and the lock managers kept
+    ("cluster", "target-role Stopped", "san-s1"),
+    ("node1", "vg remove", "san-s1", True, ("Stopped",)),  # under its lock: lvmlockd still there, the group stopped
+]
+FILES_EVERYWHERE = [
+    ("cluster", "push", False, False),  # the commit, of the last shared pool: its chain and the lock managers leave
+    ("node1", "multipath.conf", ()), ("node1", "lvm.conf", ()), ("node1", "reload", (DEFAULT_ALIAS,)),
+    ("node1", "maps", ()),
+    ("node2", "api", "san_peer_shared_files"),
+    ("node2", "multipath.conf", ()), ("node2", "lvm.conf", ()), ("node2", "reload", (DEFAULT_ALIAS,)),
+    ("node2", "maps", ()),
+]
+
+
+def deleted(env, hosts) -> bool:
+    """The pool gone from this node's configuration and the CIB, the lock managers with it."""
+    return (env.store.load().pools == () and sanconfig.read(hosts.cluster.cib).pools == ()
+            and shared_cib.DLM_CLONE not in hosts.cluster.cib and shared_cib.LVMLOCKD_CLONE not in hosts.cluster.cib)
+
+
+def test_delete_stops_the_group_then_removes_the_vg_then_commits_then_every_node_drops_the_maps(node1, log):
     env, hosts = node1
     create(node1)
     log.clear()
+    hosts.cluster.waits.clear()
     outcome = shared.delete(env, hosts, "s1")
-    assert log == [
-        ("cluster", "push", False, False),  # the last shared pool: its chain and the lock managers leave
-        ("node1", "vg remove", "san-s1", False),
-        ("node1", "multipath.conf", ()), ("node1", "lvm.conf", ()), ("node1", "reload", (DEFAULT_ALIAS,)),
-        ("node1", "maps", ()),
-        ("node2", "api", "san_peer_shared_files"),
-        ("node2", "multipath.conf", ()), ("node2", "lvm.conf", ()), ("node2", "reload", (DEFAULT_ALIAS,)),
-        ("node2", "maps", ()),
-    ]
-    assert sanconfig.read(hosts.cluster.cib).pools == () and env.store.load().pools == ()
-    assert shared_cib.DLM_CLONE not in hosts.cluster.cib
-    assert "here: VG san-s1 removed" in outcome.plan and "node2: multipathd reconfigured" in outcome.plan
+    assert log == STOPPED_HERE + FILES_EVERYWHERE
+    assert hosts.cluster.waits == [shared.STOP_TIMEOUT, SETTLE_TIMEOUT]  # the stop waited for, then the commit's settle
+    assert deleted(env, hosts) and not outcome.dry_run
+    assert outcome.plan == (
+        "cluster: san-s1 stopped on every node",
+        "here: VG san-s1 removed",
+        "here: files: /etc/multipath.conf, /etc/lvm/lvm.conf",
+        "here: multipathd reconfigured",
+        "node2: files: /etc/multipath.conf, /etc/lvm/lvm.conf",
+        "node2: multipathd reconfigured",
+        "cluster: delete shared pool s1",
+    )
     with pytest.raises(SanError) as err:
         shared.delete(env, hosts, "s1")
     assert (err.value.field, err.value.kind) == ("pool", NOT_FOUND)
+
+
+@pytest.mark.parametrize("stuck, problem, named", [
+    ({"san-s1-volumes"}, "", "san-s1-volumes"),
+    (set(), "Timed out after 600 s", "Timed out after 600 s"),
+], ids=["a-member-still-started", "pacemaker-not-idle"])
+def test_a_group_that_does_not_stop_keeps_the_pool(node1, log, stuck, problem, named):
+    env, hosts = node1
+    create(node1)
+    log.clear()
+    hosts.cluster.stuck, hosts.cluster.idle_problem = stuck, problem
+    with pytest.raises(SanError) as err:
+        shared.delete(env, hosts, "s1")
+    assert (err.value.field, err.value.value, err.value.kind) == ("name", "s1", CONFLICT)
+    assert named in err.value.message and "the pool is kept" in err.value.message
+    assert log == STOPPED_HERE[:2]  # only the stop: no VG removed, no commit, no files
+    assert [p.name for p in env.store.load().pools] == ["s1"] and saved_pool(hosts).name == "s1"
+    assert shared_cib.LVMLOCKD_CLONE in hosts.cluster.cib and 'id="san-s1"' in hosts.cluster.cib
+
+
+def test_a_delete_that_failed_before_the_commit_is_finished_by_running_it_again(node1, log):
+    env, hosts = node1
+    create(node1)
+    log.clear()
+    hosts.vg.fail = SanError("vgremove failed", field="name", value="s1")
+    with pytest.raises(SanError) as err:
+        shared.delete(env, hosts, "s1")
+    assert err.value.message == "vgremove failed" and log == STOPPED_HERE
+    assert [p.name for p in env.store.load().pools] == ["s1"] and saved_pool(hosts).name == "s1"
+    log.clear()
+    shared.delete(env, hosts, "s1")
+    assert log == STOPPED_HERE + FILES_EVERYWHERE  # the stopped group stopped again: nothing else changes
+    assert deleted(env, hosts)
+
+
+def test_a_group_crm_mon_does_not_show_is_not_stopped_again(node1, log):
+    env, hosts = node1
+    create(node1)
+    log.clear()
+    hosts.cluster.waits.clear()
+    hosts.cluster.shown = False
+    pushes = hosts.cluster.pushes
+    outcome = shared.delete(env, hosts, "s1")
+    assert log == [("node1", "vg remove", "san-s1", True, ())] + FILES_EVERYWHERE  # no target-role push
+    # the commit's push and settle only
+    assert hosts.cluster.pushes == pushes + 1 and hosts.cluster.waits == [SETTLE_TIMEOUT]
+    assert deleted(env, hosts) and not any("stopped" in line for line in outcome.plan)
+
+
+def test_a_peer_that_does_not_answer_gets_a_line_not_an_error(node1, log):
+    env, hosts = node1
+    create(node1)
+    log.clear()
+    hosts.cluster.peer_down = True
+    outcome = shared.delete(env, hosts, "s1")
+    assert log == STOPPED_HERE + FILES_EVERYWHERE[:6]  # this node's files, node2 asked
+    assert deleted(env, hosts)
+    assert outcome.plan[-2:] == (
+        "node2: not reached (peer: cannot reach the peer's API: Connection refused): run `sanctl /pools sync_shared` "
+        "there",
+        "cluster: delete shared pool s1",
+    )
 
 
 def test_a_pool_with_volumes_is_not_deleted(node1, log):
@@ -385,11 +514,17 @@ def test_a_dry_run_delete_changes_nothing(node1, log):
     env, hosts = node1
     create(node1)
     log.clear()
+    hosts.cluster.waits.clear()
     cib = hosts.cluster.cib
     outcome = shared.delete(replace(env, dry_run=True), hosts, "s1")
-    assert outcome.dry_run and outcome.plan[-2:] == ("here: remove VG san-s1",
-                                                     f"every node: drop the maps {DEFAULT_ALIAS}")
-    assert log == [] and hosts.cluster.cib == cib
+    assert outcome.dry_run and outcome.plan == (
+        "cluster: stop san-s1's group on every node",
+        "here: remove VG san-s1 under its lock",
+        "cluster: delete shared pool s1",
+        f"every node: drop the maps {DEFAULT_ALIAS}",
+    )
+    assert log == [] and hosts.cluster.cib == cib and hosts.cluster.waits == []
+    assert [p.name for p in env.store.load().pools] == ["s1"]
 
 
 def test_one_of_two_shared_pools_deleted_keeps_the_lock_managers(node1, log):

@@ -1,6 +1,6 @@
-"""A shared pool as this node sees it: its disks' paths from multipathd (every path up, one down, none, multipathd
-silent), `sanctl ls` of it and of the multipath disks; and the lock managers pushed ahead of the first shared
-pool's VG (drbd.shared_cib.with_lock_managers)."""
+"""A shared pool as this node sees it: its disks' paths from multipathd (every path up, one down, none, a map under
+another name, multipathd silent), `sanctl ls` of it and of the multipath disks; and the lock managers pushed
+ahead of the first shared pool's VG (drbd.shared_cib.with_lock_managers)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,20 @@ def test_no_path_up_or_a_disk_not_seen_is_failed():
     for text in (NOT_SEEN, ""):
         s1 = state(text)
         assert (s1.health, s1.paths) == ("failed", f"{ALIAS1}: no path up"), text
+
+
+def test_a_map_under_another_alias_or_none_is_down():
+    """LVM takes the disk only as /dev/mapper/ALIAS (lvm.conf): paths up under another map name do not serve."""
+    s1 = state(UP.replace(f"{ALIAS1}|", "mpatha|"))
+    assert (s1.health, s1.paths) == ("failed", f"{ALIAS1}: the map is named mpatha here")
+    assert s1.warning and ALIAS1 in s1.explanation and "cannot serve" in s1.explanation
+    s1 = state(UP.replace(f"{ALIAS1}|", f"{WWID1}|"))  # named by its WWID: no alias
+    assert (s1.health, s1.paths) == ("failed", f"{ALIAS1}: the map is named {WWID1} here")
+    two = shared_pool(disks=(SharedDisk(WWID1, ALIAS1), SharedDisk(WWID2, ALIAS2)))
+    s1 = state(UP + NOT_SEEN, config(pool=two))  # WWID2's map named by its WWID, not ALIAS2
+    assert s1.health == "failed" and s1.paths == (f"{ALIAS1}: 2/2 paths up; {ALIAS2}: the map is named {WWID2} "
+                                                  "here")
+    assert ALIAS2 in s1.explanation and ALIAS1 not in s1.explanation
 
 
 def test_multipathd_silent_is_unknown():
