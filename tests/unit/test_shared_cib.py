@@ -199,3 +199,14 @@ def test_lvm_filter_names_a_bad_alias():
     with pytest.raises(SanError) as err:
         lvm.global_filter(config(pool=bad))
     assert err.value.field == f"pools[s1].shared.disks[{WWID1}].alias"
+
+
+def test_a_pool_of_many_lvs_gets_longer_start_timeouts_in_steps():
+    from sanappliance.drbd.cib import PER_LV_FREE, VG_OPS, VOLUMES_OPS, scaled
+
+    assert scaled(VOLUMES_OPS, ("start", "reload-agent"), PER_LV_FREE) == VOLUMES_OPS
+    grown = dict((name, timeout) for name, _i, timeout, _r in scaled(VOLUMES_OPS, ("start", "reload-agent"), 256))
+    assert grown == {"start": "632s", "stop": "60s", "monitor": "60s", "reload-agent": "632s"}
+    assert scaled(VOLUMES_OPS, ("start",), 33) == scaled(VOLUMES_OPS, ("start",), 64)  # one step
+    vg = dict((name, timeout) for name, _i, timeout, _r in scaled(VG_OPS, ("start", "stop"), 65))
+    assert vg == {"start": "346s", "stop": "346s", "monitor": "90s"}
