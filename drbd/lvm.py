@@ -20,6 +20,12 @@ without one is the same as before shared pools.
 Consequence for the apply layer: write this file (from the new config) before `pvcreate` on a new local pool's
 disk, or LVM refuses it as filtered.
 
+With a replicated or shared pool, `activation { udev_sync = 0  udev_rules = 0 }`: LVM makes the /dev nodes and
+links of the LVs itself and does not wait for udev. A failover activates every LV of the pool in one
+LVM-activate start; waiting for udev's handling of each LV made that wait grow with the LV count (256 LVs: 84 s
+under TCG, 1.8 s without the wait; udev catches up in the background, LIO opens /dev/<VG>/<LV>, which LVM made).
+LVM's default retry_deactivation covers an LV udev still holds open when it is deactivated right after.
+
 `global_filter` (not `filter`) so that udev's pvscan and lvmetad-free autoactivation obey it too, and
 use_devicesfile = 0 so it is the only device selection (a devices file needs each PV's id: not a pure render).
 `system_id_source = "uname"` is what LVM-activate's vg_access_mode=system_id needs: the VG carries the name of
@@ -88,6 +94,13 @@ def render_lvm_conf(config: Config) -> str:
         settings.append("    use_lvmlockd = 1  # shared pools: their VGs are locked through lvmlockd and dlm\n")
     if settings:
         text += "global {\n" + "".join(settings) + "}\n"
+    if any(pool.clustered for pool in config.pools):
+        text += ("activation {\n"
+                 "    # a failover activates every LV of the pool at once: LVM makes the /dev nodes itself, udev\n"
+                 "    # catches up in the background instead of being waited for per LV\n"
+                 "    udev_sync = 0\n"
+                 "    udev_rules = 0\n"
+                 "}\n")
     return text
 
 

@@ -164,10 +164,17 @@ devices {
 global {
     system_id_source = "uname"  # LVM-activate vg_access_mode=system_id
 }
+activation {
+    # a failover activates every LV of the pool at once: LVM makes the /dev nodes itself, udev
+    # catches up in the background instead of being waited for per LV
+    udev_sync = 0
+    udev_rules = 0
+}
 """
 
 
 def test_lvm_conf_without_shared_pools_is_what_it_was():
+    """(but for the activation section every clustered pool has)"""
     assert lvm.render_lvm_conf(drbd_samples.config()) == GOLDEN_LVM_REPLICATED
     local = lvm.render_lvm_conf(Config(pools=(Pool("local", (drbd_samples.LOCAL,)),)))
     assert local == GOLDEN_LVM_REPLICATED.replace('        "r|^/dev/disk/by-id/virtio-repl1$|",\n', "").replace(
@@ -178,6 +185,7 @@ def test_lvm_conf_with_a_shared_pool_uses_lvmlockd_and_its_maps():
     text = lvm.render_lvm_conf(config())
     assert f'"a|^/dev/mapper/{ALIAS1}$|"' in text
     assert "global {\n    use_lvmlockd = 1" in text and "system_id_source" not in text
+    assert "    udev_sync = 0\n    udev_rules = 0\n" in text
     both = lvm.render_lvm_conf(mixed())
     assert 'system_id_source = "uname"' in both and "use_lvmlockd = 1" in both
     assert both.count("global {") == 1
