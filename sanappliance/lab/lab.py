@@ -88,12 +88,7 @@ class Lab:
                 for net in self.spec.networks:
                     self.netns.add_bridge(f"br-{net.name}", net.bridge_address())
             for spec in self.spec.nodes:
-                node = Node(spec, wirings[spec.name], self.workdir / spec.name, self.images)
-                self.nodes[spec.name] = node
-                node.prepare_disks()
-                node.start()
-                for net, tap in node.wiring.taps:
-                    self.netns.adopt_tap(tap, f"br-{net}")
+                self._boot(spec, wirings[spec.name])
             self._write_state()
             self.wait_ready(list(self.nodes))
             self.boot_seconds = time.monotonic() - started
@@ -104,6 +99,16 @@ class Lab:
             self.close()
             raise
         return self
+
+    def _boot(self, spec: NodeSpec, wiring: Wiring) -> Node:
+        """The node's disks made, qemu started, its taps on the lab's bridges (not waited for)."""
+        node = Node(spec, wiring, self.workdir / spec.name, self.images)
+        self.nodes[spec.name] = node
+        node.prepare_disks()
+        node.start()
+        for net, tap in node.wiring.taps:
+            self.netns.adopt_tap(tap, f"br-{net}")
+        return node
 
     def add_node(self, spec: NodeSpec) -> Node:
         """Boot one more node in the running lab (a client that comes and goes: an initiator VM), on the lab's
@@ -118,12 +123,7 @@ class Lab:
         first = next(iter(self.nodes.values())).wiring
         wiring = Wiring(index=index, vcpus=spec.vcpus or 1, taps=taps, forwards=forwards, shared=(),
                         accel=first.accel)
-        node = Node(spec, wiring, self.workdir / spec.name, self.images)
-        self.nodes[spec.name] = node
-        node.prepare_disks()
-        node.start()
-        for net, tap in node.wiring.taps:
-            self.netns.adopt_tap(tap, f"br-{net}")
+        node = self._boot(spec, wiring)
         self._write_state()
         node.wait_ready(self.spec.ready_timeout)
         if spec.boot is Boot.LAB:

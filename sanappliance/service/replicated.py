@@ -105,14 +105,9 @@ def replica_info(env: Env, hosts: Hosts, disk: str) -> dict[str, Any]:
 
 def prepare(env: Env, hosts: Hosts, pool_json: str) -> list[str]:
     """This node's part of a new pool: files, module, meta data, up. Checked against this node's facts first."""
-    pool = _pool_from_json(pool_json)
+    pool = pool_from_json(pool_json)
     with env.store.lock():
-        config = env.store.load()
-        existing = next((p for p in config.pools if p.name == pool.name), None)
-        if existing is not None and existing != pool:
-            raise SanError("a different pool of this name exists", field="name", value=pool.name, kind=CONFLICT)
-        wanted = config if existing is not None else replace(config, pools=config.pools + (pool,))
-        check(wanted, env.system.facts(wanted))
+        wanted = with_pool(env, env.store.load(), pool)
         drbd = hosts.drbd
         done = [f"files: {', '.join(drbd.write_files(wanted)) or 'unchanged'}"]
         drbd.modprobe()
@@ -121,10 +116,21 @@ def prepare(env: Env, hosts: Hosts, pool_json: str) -> list[str]:
     return done + list(drbd.planned)
 
 
-def _pool_from_json(text: str) -> Pool:
+def with_pool(env: Env, config: Config, pool: Pool) -> Config:
+    """`config` with the pool another node sent (as it is when it is there already), checked on this node."""
+    existing = next((p for p in config.pools if p.name == pool.name), None)
+    if existing is not None and existing != pool:
+        raise SanError("a different pool of this name exists", field="name", value=pool.name, kind=CONFLICT)
+    wanted = config if existing is not None else replace(config, pools=config.pools + (pool,))
+    check(wanted, env.system.facts(wanted))
+    return wanted
+
+
+def pool_from_json(text: str, kind: str = "replicated") -> Pool:
+    """The one pool of `kind` ("replicated" or "shared") that the other node sent (pool_json)."""
     config = Config.from_json(text, "pool")
-    if len(config.pools) != 1 or config.pools[0].replication is None:
-        raise SanError("expected one replicated pool", field="pool", kind=INVALID)
+    if len(config.pools) != 1 or config.pools[0].kind != kind:
+        raise SanError(f"expected one {kind} pool", field="pool", kind=INVALID)
     return config.pools[0]
 
 
@@ -202,10 +208,16 @@ def create(env: Env, hosts: Hosts, name: str, disk: str, peer_disk: str, *, ips:
     lines.append(f"{me}: VG {pool.vg}" + (" made" if getattr(plan, "vgcreate", True) else " present"))
     drbd.deactivate_vg(pool)
     drbd.secondary(pool)
+    return commit_new(env, pool, lines)
+
+
+def commit_new(env: Env, pool: Pool, lines: list[str]) -> Outcome:
+    """The last step of a create: the prepared pool joins the configuration (refused if one of its name was made
+    meanwhile); `lines` (what the create did so far) come before the commit's plan."""
     with env.store.lock():
         before = env.store.load()
-        if any(p.name == name for p in before.pools):
-            raise SanError("a pool with this name was made meanwhile", field="name", value=name, kind=CONFLICT)
+        if any(p.name == pool.name for p in before.pools):
+            raise SanError("a pool with this name was made meanwhile", field="name", value=pool.name, kind=CONFLICT)
         outcome = commit(env, before, replace(before, pools=before.pools + (pool,)))
     return replace(outcome, plan=tuple(lines) + outcome.plan)
 
@@ -215,20 +227,24 @@ def delete(env: Env, hosts: Hosts, name: str) -> Outcome:
     peer = _peer(hosts)
     with env.store.lock():
         before = env.store.load()
-        pool = before.pool(name)
-        if pool.replication is None:
-            raise SanError("not a replicated pool (sanctl /pools delete)", field="name", value=name, kind=INVALID)
-        users = [v.name for v in before.volumes if v.pool == name]
-        if users:
-            raise SanError(f"the pool still holds volumes: {', '.join(users)}", field="name", value=name,
-                           kind=IN_USE)
-        after = replace(before, pools=replace_item(before.pools, pool, None))
+        pool, after = deletable(before, name, "replicated")
         outcome = commit(env, before, after)
         if env.dry_run:
             return replace(outcome, plan=outcome.plan + (f"{peer} and here: DRBD resource down, files removed",))
         lines = [f"here: {line}" for line in hosts.drbd.write_files(env.store.load())]
     lines += [f"{peer}: {line}" for line in cluster.call_node(hosts.cluster, peer, "san_peer_replica_files", {})]
     return replace(outcome, plan=outcome.plan + tuple(lines))
+
+
+def deletable(config: Config, name: str, kind: str) -> tuple[Pool, Config]:
+    """The pool of `kind` named `name` and the configuration without it; refused while it holds volumes."""
+    pool = config.pool(name)
+    if pool.kind != kind:
+        raise SanError(f"not a {kind} pool (sanctl /pools delete)", field="name", value=name, kind=INVALID)
+    users = [v.name for v in config.volumes if v.pool == name]
+    if users:
+        raise SanError(f"the pool still holds volumes: {', '.join(users)}", field="name", value=name, kind=IN_USE)
+    return pool, replace(config, pools=replace_item(config.pools, pool, None))
 
 
 def _moving_resource(env: Env, name: str) -> str:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sanappliance.drbd import shared_cib
-from sanappliance.errors import CONFLICT, IN_USE, INVALID, NOT_FOUND, SanError
+from sanappliance.errors import CONFLICT, INVALID, NOT_FOUND, SanError
 from sanappliance.model import values
-from sanappliance.model.config import Config, Pool, SharedDisk, SharedStorage, replace_item
+from sanappliance.model.config import Config, Pool, SharedDisk, SharedStorage
 from sanappliance.model.validate import check
 from sanappliance.multipath import model as M
 from sanappliance.multipath import render as mp_render
@@ -35,7 +35,7 @@ from sanappliance.multipath import render as mp_render
 from . import cluster, cluster_ops
 from .commit import Outcome, commit
 from .env import Env
-from .replicated import DrbdHost, live_drbd, parse_floating
+from .replicated import DrbdHost, commit_new, deletable, live_drbd, parse_floating, pool_from_json, pool_json, with_pool
 
 LOCK_MANAGERS_TIMEOUT = 300.0
 
@@ -105,36 +105,19 @@ def _files(env: Env, hosts: SharedHosts, config: Config, gone: tuple[str, ...] =
 
 def prepare(env: Env, hosts: SharedHosts, pool_json: str) -> list[str]:
     """This node's part of a new shared pool: its files and maps. Checked against this node's disks first."""
-    pool = _pool_from_json(pool_json)
+    pool = pool_from_json(pool_json, "shared")
     missing = shared_info(hosts, [d.wwid for d in pool.shared.disks])["missing"] if pool.shared else []
     if missing:
         raise SanError(f"{hosts.name()} does not see disk(s) {', '.join(missing)}", field="shared.disks",
                        value=missing, kind=NOT_FOUND)
     with env.store.lock():
-        config = env.store.load()
-        existing = next((p for p in config.pools if p.name == pool.name), None)
-        if existing is not None and existing != pool:
-            raise SanError("a different pool of this name exists", field="name", value=pool.name, kind=CONFLICT)
-        wanted = config if existing is not None else replace(config, pools=config.pools + (pool,))
-        check(wanted, env.system.facts(wanted))
-        return _files(env, hosts, wanted)
+        return _files(env, hosts, with_pool(env, env.store.load(), pool))
 
 
 def sync_files(env: Env, hosts: SharedHosts, gone: list[str] | tuple[str, ...] = ()) -> list[str]:
     """This node's files as the saved configuration renders them; the maps of `gone` aliases flushed."""
     with env.store.lock():
         return _files(env, hosts, env.store.load(), tuple(gone))
-
-
-def _pool_from_json(text: str) -> Pool:
-    config = Config.from_json(text, "pool")
-    if len(config.pools) != 1 or config.pools[0].shared is None:
-        raise SanError("expected one shared pool", field="pool", kind=INVALID)
-    return config.pools[0]
-
-
-def pool_json(pool: Pool) -> str:
-    return Config(pools=(pool,)).to_json()
 
 
 # --- create and delete -----------------------------------------------------------------------------------------------
@@ -217,12 +200,7 @@ def create(env: Env, hosts: SharedHosts, name: str, refs: list[str], *, aliases:
     lines += [f"{me}: {line}" for line in prepare(env, hosts, pool_json(pool))]
     lines += _start_lock_managers(hosts, me)
     lines += [f"{me}: {line}" for line in hosts.vg.create(pool)]
-    with env.store.lock():
-        before = env.store.load()
-        if any(p.name == name for p in before.pools):
-            raise SanError("a pool with this name was made meanwhile", field="name", value=name, kind=CONFLICT)
-        outcome = commit(env, before, replace(before, pools=before.pools + (pool,)))
-    return replace(outcome, plan=tuple(lines) + outcome.plan)
+    return commit_new(env, pool, lines)
 
 
 STOP_TIMEOUT = 600.0
@@ -254,15 +232,9 @@ def delete(env: Env, hosts: SharedHosts, name: str) -> Outcome:
     others = _others(hosts, alone=True)
     with env.store.lock():
         before = env.store.load()
-        pool = before.pool(name)
-        if pool.shared is None:
-            raise SanError("not a shared pool (sanctl /pools delete)", field="name", value=name, kind=INVALID)
-        users = [v.name for v in before.volumes if v.pool == name]
-        if users:
-            raise SanError(f"the pool still holds volumes: {', '.join(users)}", field="name", value=name,
-                           kind=IN_USE)
+        pool, after = deletable(before, name, "shared")
+        assert pool.shared is not None
         gone = [d.alias for d in pool.shared.disks]
-        after = replace(before, pools=replace_item(before.pools, pool, None))
         if env.dry_run:
             outcome = commit(env, before, after)
             return replace(outcome, plan=(f"cluster: stop {pool.vg}'s group on every node",

@@ -106,8 +106,9 @@ def test_create_shared_makes_the_same_map_on_both_nodes_and_starts_the_lock_mana
     assert node1.sh("crm_verify --live-check", check=False).returncode == 0
     # crm_simulate on the live CIB predicts what runs now: nothing left to start or move
     simulated = node1.sh("crm_simulate --live-check --simulate", check=False).stdout
-    summary = simulated.split("Transition Summary:", 1)[-1]
-    assert not re.search(r"\* (Start|Move|Stop|Recover|Promote)", summary), simulated
+    summary = simulated.split("Transition Summary:", 1)[-1].split("Executing Cluster Transition:", 1)[0]
+    assert not re.search(r"^\s*\* (Start|Stop|Move|Recover|Promote|Demote|Restart)\s", summary, re.M), simulated
+    assert f"san-s1-vg\t(ocf:heartbeat:LVM-activate):\t Started {served_on(node1)}" in simulated, simulated
     listing = ok(node1, "ls", "/pools")
     assert f"shared on {ALIAS}: 2/2 paths up" in listing, listing
 
