@@ -214,14 +214,15 @@ def _stop_group(env: Env, hosts: SharedHosts, pool: Pool) -> list[str]:
     group = PoolIds(pool.name).group
     found = cluster_ops.status(hosts.cluster)
     if not any(r.id == group or r.parent == group for r in found.resources):
-        return []  # not in the CIB (an earlier delete got this far)
+        return []  # Pacemaker does not show it (nothing of it runs)
     cluster_ops.set_running(env, hosts.cluster, group, False)
     problem = hosts.cluster.wait_idle(STOP_TIMEOUT)
     running = [r.id for r in cluster_ops.status(hosts.cluster).resources
                if r.parent == group and r.role not in ("Stopped", "")]
     if problem or running:
+        cluster_ops.set_running(env, hosts.cluster, group, True)  # the pool is kept: served again
         raise SanError(f"the pool's resources did not stop ({problem or ', '.join(running)}): see sanctl /cluster "
-                       "status; the pool is kept", field="name", value=pool.name, kind=CONFLICT)
+                       "status; the pool is kept and started again", field="name", value=pool.name, kind=CONFLICT)
     return [f"cluster: {group} stopped on every node"]
 
 

@@ -437,8 +437,10 @@ def test_a_group_that_does_not_stop_keeps_the_pool(node1, log, stuck, problem, n
     with pytest.raises(SanError) as err:
         shared.delete(env, hosts, "s1")
     assert (err.value.field, err.value.value, err.value.kind) == ("name", "s1", CONFLICT)
-    assert named in err.value.message and "the pool is kept" in err.value.message
-    assert log == STOPPED_HERE[:2]  # only the stop: no VG removed, no commit, no files
+    assert named in err.value.message and "the pool is kept and started again" in err.value.message
+    # only the stop, then the start again: no VG removed, no commit, no files
+    assert log == [*STOPPED_HERE[:2], ("cluster", "push", True, True)]
+    assert "target-role" not in hosts.cluster.cib.split('id="san-s1"', 1)[1].split("</group>", 1)[0]
     assert [p.name for p in env.store.load().pools] == ["s1"] and saved_pool(hosts).name == "s1"
     assert shared_cib.LVMLOCKD_CLONE in hosts.cluster.cib and 'id="san-s1"' in hosts.cluster.cib
 
