@@ -16,11 +16,12 @@ and their pools), as `Config.to_json()` writes it. The agent works on that targe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import ipaddress
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from sanappliance.errors import CONFLICT, INVALID, SanError
-from sanappliance.model.config import Config, VolumeKind
+from sanappliance.model.config import Config, Pool, Portal, VolumeKind
 from sanappliance.model.values import normalize_wwn
 
 from . import plan as P
@@ -33,15 +34,39 @@ MAX_REASONS = 5  # differences named in a monitor's answer
 MAX_PARAM_BYTES = 32 * 4096 - len("OCF_RESKEY_config=") - 1
 
 
+WILDCARDS = {"0.0.0.0": 4, "::": 6}
+
+
+def pool_portals(portals: tuple[Portal, ...], pools: tuple[Pool, ...]) -> tuple[Portal, ...]:
+    """A wildcard portal (0.0.0.0 or ::) of a clustered target stands for its pools' floating addresses of that
+    family on the same port: bound to all addresses it would take port 3260 of every address of the node that
+    serves it, and LIO could then not listen on another pool's floating address there (two pools on one node)."""
+    found: list[Portal] = []
+    for portal in portals:
+        family = WILDCARDS.get(portal.address)
+        if family is None:
+            found.append(portal)
+            continue
+        ips = [f.ip for p in pools for f in p.floating_ips if ipaddress.ip_address(f.ip).version == family]
+        found += [Portal(ip, portal.port) for ip in ips] if ips else [portal]
+    return tuple(dict.fromkeys(found))
+
+
 def target_config(config: Config, iqn: str) -> Config:
-    """The part of `config` target `iqn` needs: the target, the volumes its LUNs use (in config order) and the
-    pools of its LV volumes. Generation 0 and no discovery CHAP, so the result (and the CIB parameter made of it)
-    changes only when the target's own objects do."""
+    """The part of `config` target `iqn` needs: the target (its wildcard portals as its pools' floating addresses:
+    pool_portals), the volumes its LUNs use (in config order) and the pools of its LV volumes. Generation 0 and no
+    discovery CHAP, so the result (and the CIB parameter made of it) changes only when the target's own objects
+    do."""
     target = config.target(iqn)
     used = {lun.volume for tpg in target.tpgs for lun in tpg.luns}
     volumes = tuple(v for v in config.volumes if v.name in used)
-    pools = {v.pool for v in volumes if v.kind is VolumeKind.LV}
-    return Config(pools=tuple(p for p in config.pools if p.name in pools), volumes=volumes, targets=(target,))
+    names = {v.pool for v in volumes if v.kind is VolumeKind.LV}
+    pools = tuple(p for p in config.pools if p.name in names)
+    clustered = tuple(p for p in pools if p.clustered)
+    if clustered:
+        target = replace(target, tpgs=tuple(replace(g, portals=pool_portals(g.portals, clustered))
+                                            for g in target.tpgs))
+    return Config(pools=pools, volumes=volumes, targets=(target,))
 
 
 def config_param(config: Config, iqn: str) -> str:

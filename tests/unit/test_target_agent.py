@@ -89,6 +89,21 @@ def test_target_config_holds_the_target_its_volumes_and_their_pool_only():
     assert cut.generation == 0 and cut.discovery.chap is None
 
 
+def test_a_wildcard_portal_becomes_the_pools_floating_addresses():
+    """Two pools served by one node: a target on 0.0.0.0:3260 would take port 3260 of every address there, and LIO
+    could not listen on the other pool's floating address (seen in the shared-pool VM test)."""
+    from sanappliance.model.config import Portal
+
+    cut = C.target_config(whole(), IQN)  # the sample target keeps Tpg's default portal 0.0.0.0:3260
+    assert whole().targets[0].tpgs[0].portals == (Portal(),)
+    assert cut.targets[0].tpgs[0].portals == (Portal("10.0.3.100"), Portal("10.0.4.100"))
+    mixed = (Portal("10.0.3.100"), Portal("0.0.0.0", 3261), Portal("::"))
+    assert C.pool_portals(mixed, (replicated_pool(),)) == (
+        Portal("10.0.3.100"), Portal("10.0.3.100", 3261), Portal("10.0.4.100", 3261),
+        Portal("::"))  # no IPv6 floating address: kept
+    assert C.pool_portals((Portal(),), ()) == (Portal(),)
+
+
 def test_the_parameter_is_one_line_of_json_that_parses_back():
     text = C.config_param(whole(), IQN)
     assert "\n" not in text and text.startswith("{")
