@@ -11,6 +11,7 @@ Steps (each cached by content, see steps.py):
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -187,6 +188,24 @@ def install_wheel(wheel: Path, root: Path) -> None:
         install(source=source, destination=destination, additional_metadata={"INSTALLER": b"sanappliance-images\n"})
 
 
+STONITHD_COMPAT = "libstonithd.so.26"
+
+
+def link_stonithd_compat(root: Path) -> None:
+    """dlm_stonith (dlm-controld 4.3, dlm's fence proxy to Pacemaker) dlopens libstonithd.so.26, the name of the
+    Pacemaker it was built against; trixie's Pacemaker 3.0 ships libstonithd.so.56 with the same stonith_api_kick
+    and stonith_api_time. Without the old name dlm never learns that Pacemaker fenced a lost node ("kick_helper
+    error -79", ELIBACC, once a second): its lockspaces stay blocked and no shared pool fails over."""
+    libdir = root / "usr/lib/x86_64-linux-gnu"
+    found = sorted(p.name for p in libdir.glob("libstonithd.so.*") if re.fullmatch(r"libstonithd\.so\.\d+", p.name)
+                   and p.name != STONITHD_COMPAT)
+    if not found:
+        raise SanError("the root has no libstonithd.so.N (pacemaker's fencing library)", field="image")
+    link = libdir / STONITHD_COMPAT
+    link.unlink(missing_ok=True)
+    link.symlink_to(found[-1])
+
+
 def step_app(out: Path, parent: Path, cfg: BuildConfig) -> None:
     root = out / "root"
     copy_root(parent / "root", root)
@@ -202,6 +221,7 @@ def step_app(out: Path, parent: Path, cfg: BuildConfig) -> None:
     for doc in sorted((cfg.source_dir / "docs").glob("*.md")):
         shutil.copy2(doc, docs / doc.name)
     chroot(root, "/usr/bin/systemctl", "enable", *ENABLED_UNITS)
+    link_stonithd_compat(root)
     # Stamps for ConditionNeedsUpdate: without them ldconfig and the journal catalog rebuild at every live boot.
     chroot(root, "/usr/sbin/ldconfig")
     chroot(root, "/usr/bin/journalctl", "--update-catalog")

@@ -243,3 +243,14 @@ def test_the_cib_without_the_last_shared_pool_is_valid(image_root):
         assert ("san-p1-drbd-clone" in text) == any(p.replication for p in cfg.pools)
         result = crm_verify(image_root, text)
         assert result.returncode == 0 and result.stdout + result.stderr == "", result.output
+
+
+def test_dlm_stonith_finds_pacemakers_fencing_library(image_root):
+    """dlm_stonith dlopens libstonithd.so.26 (images/build.py link_stonithd_compat): the name resolves to a
+    library with the two functions it calls."""
+    script = ("import ctypes\n"
+              "lib = ctypes.CDLL('libstonithd.so.26')\n"
+              "print(bool(lib.stonith_api_kick), bool(lib.stonith_api_time))\n")
+    result = image_root.run(["/usr/bin/python3", "-c", script])
+    assert result.returncode == 0 and result.stdout.split() == ["True", "True"], result.output
+    assert "libstonithd.so.26" in (image_root.root / "usr/sbin/dlm_stonith").read_bytes().decode("latin-1")
