@@ -373,7 +373,7 @@ def san_initiator_settings(ctx: Context, pool: str, os: str, nics: list[str]) ->
 
 
 def san_multipath_list(ctx: Context) -> list[dict[str, Any]]:
-    owners = {d.wwid: p.name for p in ctx.env.store.load().pools if p.shared is not None for d in p.shared.disks}
+    owners = shared.owners(ctx.env.store.load())
     return [{"wwid": d.wwid, "alias": d.alias, "size": d.size, "vendor": d.vendor, "product": d.product,
              "pool": owners.get(d.wwid, ""), "active_paths": d.active_paths,
              "paths": [{"device": p.device, "hcil": p.hcil, "dm_state": p.dm_state, "checker_state": p.checker_state,

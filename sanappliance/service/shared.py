@@ -70,6 +70,11 @@ def disks(hosts: SharedHosts) -> tuple[M.MultipathDisk, ...]:
     return tuple(hosts.multipath.disks())
 
 
+def owners(config: Config) -> dict[str, str]:
+    """WWID -> the shared pool that holds the disk."""
+    return {d.wwid: p.name for p in config.pools if p.shared is not None for d in p.shared.disks}
+
+
 def list_disks(env: Env) -> tuple[M.MultipathDisk, ...]:
     """The same for the front ends, through the Env's system (`multipath_disks`; none where it has no reader)."""
     read = getattr(env.system, "multipath_disks", None)
@@ -254,5 +259,5 @@ def delete(env: Env, hosts: SharedHosts, name: str) -> Outcome:
     return replace(outcome, plan=tuple(lines) + outcome.plan)
 
 
-__all__ = ["SharedHosts", "create", "delete", "disks", "list_disks", "live_hosts", "pool_json", "prepare",
+__all__ = ["SharedHosts", "create", "delete", "disks", "list_disks", "live_hosts", "owners", "pool_json", "prepare",
            "shared_info", "sync_files"]

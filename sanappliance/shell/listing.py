@@ -12,6 +12,7 @@ from typing import Any
 from sanappliance.model.config import Acl, Config, InitiatorGroup, MappedLun, Pool, Target, Tpg, Volume, VolumeKind
 from sanappliance.model.values import format_size
 from sanappliance.service.pool_state import RECOVER, PoolState
+from sanappliance.service.shared import owners
 
 Summary = tuple[str, bool | None]
 
@@ -33,7 +34,7 @@ def disks(config: Config, found: Iterable[Any]) -> Summary:
 
 def multipath(config: Config, found: Iterable[Any]) -> Summary:
     found = list(found)
-    ours = {d.wwid for p in config.pools if p.shared is not None for d in p.shared.disks}
+    ours = owners(config)
     return f"Multipath disks: {len(found)}, in shared pools: {sum(1 for d in found if d.wwid in ours)}", None
 
 

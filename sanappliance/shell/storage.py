@@ -11,7 +11,7 @@ from sanappliance.model import settings
 from sanappliance.model.config import VolumeKind
 from sanappliance.model.values import format_size
 from sanappliance.multipath.status import summary as path_summary
-from sanappliance.service import drill, initiators, pool_state, replicated, shared, storage
+from sanappliance.service import cluster, drill, initiators, pool_state, replicated, shared, storage
 
 from . import listing
 from .base import SanNode
@@ -165,7 +165,7 @@ class UIPool(SplitBrainCommands, SanNode):
         commands binding them and logging in once per portal; esxcli for VMware ESXi; PowerShell for Windows
         MPIO."""
         try:
-            text = initiators.for_pool(self.ctx.env(), replicated.live_hosts().cluster, self.name, os,
+            text = initiators.for_pool(self.ctx.env(), cluster.live_host(), self.name, os,
                                        [n for n in (nics or "").split(",") if n])
         except SanError as exc:
             raise ExecutionError(str(exc)) from None
@@ -179,7 +179,7 @@ class UIPool(SplitBrainCommands, SanNode):
 
 
 class UIMultipath(SanNode):
-    """The multipath-capable disks this node sees (SCSI or NVMe with a WWID), each with its paths and their states:
+    """The multipath-capable disks this node sees (SCSI disks with a WWID), each with its paths and their states:
     the disks a shared pool is made of."""
 
     def __init__(self, parent: SanNode) -> None:
@@ -193,7 +193,7 @@ class UIMultipath(SanNode):
         paths (the kernel's name, H:C:I:L, the path's state in the map, the checker's, the SCSI device's)."""
         if path is not None:
             return super().ui_command_ls(path, depth)
-        owners = {d.wwid: p.name for p in self.config().pools if p.shared is not None for d in p.shared.disks}
+        owners = shared.owners(self.config())
         for disk in shared.list_disks(self.ctx.env()):
             use = f"pool {owners[disk.wwid]}" if disk.wwid in owners else "free"
             self.ctx.write(f"{disk.wwid}  {disk.alias or '-':<20} {disk.size or '-':>7} {disk.vendor or '-'} "
