@@ -52,6 +52,30 @@ def pool_portals(portals: tuple[Portal, ...], pools: tuple[Pool, ...]) -> tuple[
     return tuple(dict.fromkeys(found))
 
 
+def node_portals(local: Config, clustered: tuple[Pool, ...], addresses: tuple[str, ...]) -> Config:
+    """The local targets (`local`: a node's own part, model.partition) of a node in a cluster with `clustered`
+    pools, their wildcard portals (0.0.0.0 or ::) as the
+    node's own `addresses` of that family that no pool floats (same port): Linux lets no socket take 0.0.0.0:3260
+    while another listens on one address's port 3260, so a local target on all addresses and a clustered one on its
+    floating address could not both listen on the node (whichever came second failed: "Could not create
+    NetworkPortal"). Unchanged without clustered pools; a family without such an address keeps its wildcard."""
+    if not clustered:
+        return local
+    floating = {f.ip for p in (*local.pools, *clustered) for f in p.floating_ips}
+    fixed = [a for a in dict.fromkeys(addresses) if a not in floating]
+
+    def expand(portals: tuple[Portal, ...]) -> tuple[Portal, ...]:
+        found: list[Portal] = []
+        for portal in portals:
+            family = WILDCARDS.get(portal.address)
+            ips = [a for a in fixed if ipaddress.ip_address(a).version == family] if family else []
+            found += [Portal(ip, portal.port) for ip in ips] if ips else [portal]
+        return tuple(dict.fromkeys(found))
+
+    return replace(local, targets=tuple(replace(t, tpgs=tuple(replace(g, portals=expand(g.portals))
+                                                              for g in t.tpgs)) for t in local.targets))
+
+
 def target_config(config: Config, iqn: str) -> Config:
     """The part of `config` target `iqn` needs: the target (its wildcard portals as its pools' floating addresses:
     pool_portals), the volumes its LUNs use (in config order) and the pools of its LV volumes. Generation 0 and no

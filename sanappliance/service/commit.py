@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sanappliance.errors import SanError
 from sanappliance.lio import plan as P
+from sanappliance.lio.clustered import node_portals
 from sanappliance.lio.render import render
 from sanappliance.lio.state import LioState, changed
 from sanappliance.model.config import Config
@@ -49,10 +50,15 @@ def _without(observed: LioState, clustered: LioState) -> LioState:
 
 def make_plan(env: Env, before: Config, after: Config, *, everything: bool = False) -> Plan:
     """The plan from `before` to `after` for this node: the local parts only (model.partition; the clustered part
-    is Pacemaker's). Only the LIO objects the change touches are read and compared, unless `everything`
+    is Pacemaker's; with clustered pools the local targets' wildcard portals are the node's own addresses:
+    lio.clustered.node_portals). Only the LIO objects the change touches are read and compared, unless `everything`
     (converging: the whole live state but the clustered objects is brought in line)."""
     split_before, split_after = partition(before), partition(after)
     before, after = split_before.local, split_after.local
+    if split_before.clustered.pools or split_after.clustered.pools:  # local targets beside clustered ones
+        addresses = env.system.addresses()  # (the first clustered pool moves them off 0.0.0.0, the last back)
+        before = node_portals(before, split_before.clustered.pools, addresses)
+        after = node_portals(after, split_after.clustered.pools, addresses)
     disks = {d for p in (*before.pools, *after.pools) for d in p.disks}
     desired = render(after)
     scope = None if everything else changed(render(before), desired)

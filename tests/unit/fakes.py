@@ -92,6 +92,10 @@ class FakeSystem:
     reads: list = field(default_factory=list)
     copies: list = field(default_factory=list)  # (source, target) volume names of each copy_volume
     fail_copy: bool = False
+    node_addresses: tuple = ()  # addresses(): what `ip addr` would show
+
+    def addresses(self) -> tuple:
+        return self.node_addresses
 
     def read_lio(self, scope=None) -> LioState:
         self.reads.append(scope)

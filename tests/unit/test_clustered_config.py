@@ -15,8 +15,9 @@ from sanappliance.cluster import cib as ccib
 from sanappliance.cluster import sanconfig
 from sanappliance.errors import CONFLICT, SanError
 from sanappliance.lio.render import render
-from sanappliance.model.config import Config, Lun, Pool, Target, Tpg, Volume, VolumeKind
+from sanappliance.model.config import Config, Lun, Pool, Portal, Target, Tpg, Volume, VolumeKind
 from sanappliance.model.partition import merge, partition
+from sanappliance.model.validate import check
 from sanappliance.service import storage
 from sanappliance.service.commit import change, clustered_changes, converge
 from sanappliance.service.env import Env
@@ -237,6 +238,48 @@ def test_the_local_plan_leaves_the_clustered_targets_alone(tmp_path):
     assert IQN in system.lio.targets and LOCAL_IQN in system.lio.targets
     out = storage.create_volume(Env(store, system, dry_run=True), "vol5", "64M", pool="p1")
     assert out.plan == ("cluster: create volume vol5 (on the node where the pool is Promoted)",)
+
+
+def test_a_local_target_beside_a_clustered_pool_listens_on_the_node_s_addresses_not_on_all(tmp_path):
+    cfg = with_local_target(replace(config(), volumes=tuple(replace(v, wwn=f"00000000-0000-4000-8000-00000000000{i}")
+                                                            for i, v in enumerate(config().volumes))))
+    system = FakeSystem(lio=render(partition(cfg).clustered), node_addresses=("10.0.3.11", "10.0.3.100"))
+    store = ClusteredStore(ConfigStore(tmp_path / "etc"), CibHost(two_nodes()), cache=tmp_path / "c.json")
+    store.load()
+    store.save(cfg, 0)
+    converge(Env(store, system))
+    local = system.lio.targets[LOCAL_IQN].tpgs[1].portals
+    assert set(local) == {("10.0.3.11", 3260)}, local  # p1's floating 10.0.3.100 is the clustered target's
+    assert store.load().target(LOCAL_IQN).tpgs[0].portals[0].address == "0.0.0.0"  # the model keeps the wildcard
+    assert converge(Env(store, system)).plan == ()  # and it stays converged
+    system.node_addresses = ("10.0.3.12",)  # a new address: the next converge moves the portal
+    assert converge(Env(store, system)).plan and set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {
+        ("10.0.3.12", 3260)}
+
+
+def test_the_first_clustered_pool_moves_the_local_targets_off_0_0_0_0_and_the_last_one_back(tmp_path):
+    cfg = with_local_target(replace(config(), volumes=tuple(replace(v, wwn=f"00000000-0000-4000-8000-00000000000{i}")
+                                                            for i, v in enumerate(config().volumes))))
+    alone = partition(cfg).local  # the local target, no clustered pool yet
+    system = FakeSystem(node_addresses=("10.0.3.11",))
+    store = ClusteredStore(ConfigStore(tmp_path / "etc"), CibHost(two_nodes()), cache=tmp_path / "c.json")
+    env = Env(store, system)
+    store.load()
+    change(env, lambda c: replace(alone, generation=c.generation))
+    assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("0.0.0.0", 3260)}
+    plan = change(env, lambda c: replace(cfg, generation=c.generation)).plan
+    assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("10.0.3.11", 3260)}, plan
+    change(env, lambda c: replace(alone, generation=c.generation))
+    assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("0.0.0.0", 3260)}
+
+
+def test_a_local_target_on_a_pool_s_floating_address_is_refused():
+    cfg = with_local_target(config())
+    tpg = replace(cfg.target(LOCAL_IQN).tpgs[0], portals=(Portal("10.0.3.100"),))
+    bad = replace(cfg, targets=tuple(replace(t, tpgs=(tpg,)) if t.iqn == LOCAL_IQN else t for t in cfg.targets))
+    with pytest.raises(SanError) as err:
+        check(bad)
+    assert err.value.field == f"targets[{LOCAL_IQN}].tpg1.portals[0].address" and "p1" in err.value.message
 
 
 def test_a_target_handed_to_the_cluster_leaves_this_node_before_the_push(tmp_path):

@@ -19,7 +19,7 @@ from sanappliance.lio import clustered as C
 from sanappliance.lio import plan as P
 from sanappliance.lio.state import LioState, StorageObject, Target
 from sanappliance.lio.state import Tpg as LioTpg
-from sanappliance.model.config import Acl, Chap, Config, Lun, MappedLun, Tpg, Volume, VolumeKind
+from sanappliance.model.config import Acl, Chap, Config, Lun, MappedLun, Portal, Tpg, Volume, VolumeKind
 
 from .drbd_samples import IQN, config, replicated_pool
 from .fakes import FakeSystem
@@ -102,6 +102,18 @@ def test_a_wildcard_portal_becomes_the_pools_floating_addresses():
         Portal("10.0.3.100"), Portal("10.0.3.100", 3261), Portal("10.0.4.100", 3261),
         Portal("::"))  # no IPv6 floating address: kept
     assert C.pool_portals((Portal(),), ()) == (Portal(),)
+
+
+def test_a_local_target_beside_clustered_pools_listens_on_the_node_s_own_addresses():
+    tpg = Tpg(portals=(Portal(), Portal("::"), Portal("0.0.0.0", 3261), Portal("10.0.9.9")))
+    local = Config(targets=(replace(whole().targets[0], tpgs=(tpg,)),))
+    here = ("127.0.0.1", "10.0.3.100", "10.0.3.11", "fd00::11", "10.0.3.11")  # 10.0.3.100: p1's floating address
+    got = C.node_portals(local, (replicated_pool(),), here).targets[0].tpgs[0].portals
+    assert got == (Portal("127.0.0.1"), Portal("10.0.3.11"), Portal("fd00::11", 3260),
+                   Portal("127.0.0.1", 3261), Portal("10.0.3.11", 3261), Portal("10.0.9.9"))
+    assert C.node_portals(local, (), here) == local  # no clustered pool: 0.0.0.0 binds nothing away
+    only_v4 = C.node_portals(local, (replicated_pool(),), ("10.0.3.11",)).targets[0].tpgs[0].portals
+    assert Portal("::") in only_v4 and Portal("0.0.0.0") not in only_v4
 
 
 def test_the_parameter_is_one_line_of_json_that_parses_back():

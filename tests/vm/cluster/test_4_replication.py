@@ -222,6 +222,30 @@ def test_a_lun_added_under_io_does_not_interrupt_it(lab):
     assert read.returncode == 0 and "read 65536/65536" in read.stdout, read.stdout + read.stderr
 
 
+LOCAL_IQN = "iqn.2026-12.org.example:local-{}"
+
+
+def portals(node, iqn: str) -> set[str]:
+    """The addresses LIO listens on for target `iqn`'s TPG 1 on the node ("10.231.1.101:3260")."""
+    return set(node.sh(f"ls /sys/kernel/config/target/iscsi/{iqn}/tpgt_1/np", check=False).stdout.split())
+
+
+def test_a_local_target_listens_beside_the_clustered_one_on_the_node_s_own_addresses(lab):
+    """Linux lets no socket take 0.0.0.0:3260 while another listens on one address's port 3260: a local target
+    made on 0.0.0.0 on a node of the cluster listens on the node's own addresses, so the clustered target keeps its
+    floating one (both directions: the standby move below brings p1's target to the other node's local one)."""
+    here = promoted(lab.node("node1"))
+    for name in ("node1", "node2"):
+        node = lab.node(name)
+        assert node.sh("sysctl -n net.ipv4.ip_nonlocal_bind").stdout.strip() == "1", name
+        ok(node, "/iscsi", "create", LOCAL_IQN.format(name))
+        got = portals(node, LOCAL_IQN.format(name))
+        assert f"{lab.address(name, 'cluster')}:3260" in got and "0.0.0.0:3260" not in got, (name, got)
+        assert f"{FIP}:3260" not in got, (name, got)
+        assert "0.0.0.0" in ok(node, "ls", f"/iscsi/{LOCAL_IQN.format(name)}/tpg1/portals")  # as it was asked
+    assert portals(lab.node(here), IQN) == {f"{FIP}:3260"}
+
+
 def session(node) -> tuple[str, ...]:
     info = node.sh(f"cat /sys/kernel/config/target/iscsi/{IQN}/tpgt_1/acls/{HOST}/info").stdout
     return tuple(re.findall(r"LIO Session ID: (\d+)\s+ISID: (0x[0-9a-f ]+?)\s+TSIH: (\d+)", info))
@@ -248,6 +272,10 @@ def test_standby_moves_everything_to_the_other_node(lab):
     lab.wait_until(lambda: drbd(new).healthy and drbd(lab.node(here)).healthy, 300, "Connected UpToDate/UpToDate", 1)
     record(f"online {here}: Connected UpToDate/UpToDate again", time.monotonic() - started)
     assert_served_by(lab, there)
+    assert portals(new, IQN) == {f"{FIP}:3260"}  # beside the local target made there before
+    assert f"{lab.address(there, 'cluster')}:3260" in portals(new, LOCAL_IQN.format(there))
+    for name in ("node1", "node2"):
+        ok(lab.node(name), "/iscsi", "delete", LOCAL_IQN.format(name))
     lab.wait_until(lambda: fence_constraints(node1) == [], 120, "no fence constraint after the resync", 2)
 
 
