@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from sanappliance.model.validate import Facts
 from sanappliance.storage import plan as S
 
 from . import configfs, disks, lio, lvm, sessions, system
-from .runner import run, tool
+from .runner import run
 
 
 class LiveSystem:
@@ -94,22 +93,23 @@ class LiveSystem:
         usage = lvm.vg_usage()
         return {p.name: usage[p.vg] for p in config.pools if p.vg in usage}
 
-    def addresses(self) -> tuple[str, ...]:
-        """The node's IP addresses: its static ones (the saved network, up or not yet: at boot LIO is restored
-        before the network is, and the image's ip_nonlocal_bind lets a portal wait for its address), then the ones
-        the kernel has now (loopback and DHCP leases included, link-local ones not: a portal there would need its
-        interface)."""
+    def portal_addresses(self) -> tuple[str, ...] | None:
+        """None when the node is in no cluster; else network.model.portal_addresses: the static ones count up or
+        not yet (at boot LIO is restored before the network is; LIO binds its portals with IP_FREEBIND, so a portal
+        waits for its address)."""
+        from sanappliance.network.model import portal_addresses
+
+        from .cluster import ClusterHost
         from .network import NetworkHost
 
+        if ClusterHost().read_spec() is None:
+            return None
+        host = NetworkHost()
         try:
-            spec = NetworkHost().read_spec()
+            spec = host.read_spec()
         except SanError:  # a damaged network file: `sanctl /network` says so; the live addresses still count
             spec = None
-        found = [a.split("/", 1)[0] for link in (spec.links if spec is not None else ()) for a in link.addresses]
-        for entry in json.loads(run([tool("ip", "iproute2"), "-j", "addr", "show"]).stdout or "[]"):
-            found += [a["local"] for a in entry.get("addr_info", [])
-                      if a.get("scope") in ("global", "host") and "local" in a]
-        return tuple(dict.fromkeys(found))
+        return portal_addresses(spec, host.live_addresses())
 
     def copy_volume(self, config: Config, source: str, target: str) -> None:
         vg_of = {v.name: config.pool(v.pool).vg for v in config.volumes if v.name in (source, target)}

@@ -37,42 +37,52 @@ MAX_PARAM_BYTES = 32 * 4096 - len("OCF_RESKEY_config=") - 1
 WILDCARDS = {"0.0.0.0": 4, "::": 6}
 
 
-def pool_portals(portals: tuple[Portal, ...], pools: tuple[Pool, ...]) -> tuple[Portal, ...]:
-    """A wildcard portal (0.0.0.0 or ::) of a clustered target stands for its pools' floating addresses of that
-    family on the same port: bound to all addresses it would take port 3260 of every address of the node that
-    serves it, and LIO could then not listen on another pool's floating address there (two pools on one node)."""
+def ip_of(address: str) -> str | None:
+    """An address (with or without prefix length) in its normal form ("fd00:0::1/64" -> "fd00::1"); None if it is
+    not one."""
+    try:
+        return str(ipaddress.ip_interface(address).ip)
+    except ValueError:
+        return None
+
+
+def _expand(portals: tuple[Portal, ...], ips: list[str]) -> tuple[Portal, ...]:
+    """Each wildcard portal (0.0.0.0 or ::) as the `ips` of its family on its port; dropped when there is none
+    (LIO's [::] takes IPv4's port too, and 0.0.0.0 every address's: kept, either would block the others)."""
     found: list[Portal] = []
     for portal in portals:
         family = WILDCARDS.get(portal.address)
         if family is None:
             found.append(portal)
-            continue
-        ips = [f.ip for p in pools for f in p.floating_ips if ipaddress.ip_address(f.ip).version == family]
-        found += [Portal(ip, portal.port) for ip in ips] if ips else [portal]
+        else:
+            found += [Portal(ip, portal.port) for ip in ips if ipaddress.ip_address(ip).version == family]
     return tuple(dict.fromkeys(found))
 
 
-def node_portals(local: Config, clustered: tuple[Pool, ...], addresses: tuple[str, ...]) -> Config:
-    """The local targets (`local`: a node's own part, model.partition) of a node in a cluster with `clustered`
-    pools, their wildcard portals (0.0.0.0 or ::) as the
-    node's own `addresses` of that family that no pool floats (same port): Linux lets no socket take 0.0.0.0:3260
-    while another listens on one address's port 3260, so a local target on all addresses and a clustered one on its
-    floating address could not both listen on the node (whichever came second failed: "Could not create
-    NetworkPortal"). Unchanged without clustered pools; a family without such an address keeps its wildcard."""
-    if not clustered:
-        return local
-    floating = {f.ip for p in (*local.pools, *clustered) for f in p.floating_ips}
-    fixed = [a for a in dict.fromkeys(addresses) if a not in floating]
+def pool_portals(portals: tuple[Portal, ...], pools: tuple[Pool, ...]) -> tuple[Portal, ...]:
+    """A wildcard portal (0.0.0.0 or ::) of a clustered target stands for its pools' floating addresses of that
+    family on the same port: bound to all addresses it would take port 3260 of every address of the node that
+    serves it, and LIO could then not listen on another pool's floating address there (two pools on one node).
+    Pools without a floating address keep the wildcard (their initiators reach the serving node's own addresses)."""
+    ips = [ip for p in pools for f in p.floating_ips if (ip := ip_of(f.address)) is not None]
+    return _expand(portals, ips) if ips else portals
 
-    def expand(portals: tuple[Portal, ...]) -> tuple[Portal, ...]:
-        found: list[Portal] = []
-        for portal in portals:
-            family = WILDCARDS.get(portal.address)
-            ips = [a for a in fixed if ipaddress.ip_address(a).version == family] if family else []
-            found += [Portal(ip, portal.port) for ip in ips] if ips else [portal]
-        return tuple(dict.fromkeys(found))
 
-    return replace(local, targets=tuple(replace(t, tpgs=tuple(replace(g, portals=expand(g.portals))
+def floating_addresses(*configs: Config) -> frozenset[str]:
+    """Every pool's floating addresses in `configs` (normal form)."""
+    return frozenset(ip for c in configs for p in c.pools for f in p.floating_ips
+                     if (ip := ip_of(f.address)) is not None)
+
+
+def node_portals(local: Config, addresses: tuple[str, ...], floating: frozenset[str]) -> Config:
+    """The local targets (`local`: a node's own part, model.partition) of a node in a cluster, their wildcard
+    portals (0.0.0.0 or ::) as the node's own `addresses` that no pool floats (`floating`), same port. Linux lets
+    no socket take 0.0.0.0:3260 while another listens on one address's port 3260 (nor the other way round), so a
+    local target on all addresses would keep a clustered target from its floating address on this node, or fail
+    beside it ("Could not create NetworkPortal"). A family without such an address gets no portal."""
+    fixed = [ip for a in addresses if (ip := ip_of(a)) is not None and ip not in floating]
+    fixed = list(dict.fromkeys(fixed))
+    return replace(local, targets=tuple(replace(t, tpgs=tuple(replace(g, portals=_expand(g.portals, fixed))
                                                               for g in t.tpgs)) for t in local.targets))
 
 

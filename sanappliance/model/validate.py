@@ -211,11 +211,11 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
                   "pool",
                   f"targets[{target.iqn}].luns", ", ".join(name or "(not an LV)" for name in served))
         if not moving:
-            floating = {f.ip: name for name, pool in by_name.items() for f in pool.floating_ips}
+            floating = {_ip(f.address): name for name, pool in by_name.items() for f in pool.floating_ips}
             for tpg in target.tpgs:
                 for i, portal in enumerate(tpg.portals):
-                    if portal.address in floating:
-                        p.add(f"a floating address of pool {floating[portal.address]} serves that pool's targets "
+                    if _ip(portal.address) in floating:
+                        p.add(f"a floating address of pool {floating[_ip(portal.address)]} serves that pool's targets "
                               "only (a local target listens on all addresses or on the node's own)",
                               f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address", portal.address)
             continue
@@ -227,6 +227,14 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
                     p.add(f"a target of {by_name[moving[0]].kind} pool {moving[0]} listens on all addresses or "
                           "on the pool's floating ones", f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address",
                           portal.address)
+
+
+def _ip(value: str) -> str:
+    """An address without its prefix length, in normal form (as given when it is not one: reported elsewhere)."""
+    try:
+        return str(ipaddress.ip_interface(value).ip)
+    except ValueError:
+        return value
 
 
 def _is_interface(value: str) -> bool:

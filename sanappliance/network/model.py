@@ -193,6 +193,26 @@ def addresses_for(spec: NetworkSpec, role: Role) -> list[RoleAddress]:
             for address in link.addresses]
 
 
+def portal_addresses(spec: NetworkSpec | None, live: dict[str, list[str]]) -> tuple[str, ...]:
+    """Where a target asked to listen on all addresses listens on a cluster node (addresses without prefix): the
+    storage links' static addresses; without a storage link, the management link's, static and leased (`live`:
+    interface -> its global addresses now); without a saved network (or either link), every live address. The
+    cluster and replication links carry no iSCSI."""
+    def ip(address: str) -> str:
+        return address.split("/", 1)[0]
+
+    if spec is not None:
+        storage = [ip(a.address) for a in addresses_for(spec, Role.STORAGE)]
+        if storage:
+            return tuple(dict.fromkeys(storage))
+        management = spec.management()
+        if management is not None:
+            found = [ip(a) for a in (*management.addresses, *live.get(management.name, ()))]
+            if found:
+                return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(ip(a) for addresses in live.values() for a in addresses))
+
+
 def links_for(spec: NetworkSpec, role: Role) -> list[Link]:
     return [link for link in spec.links if role in link.roles]
 

@@ -22,6 +22,7 @@ from sanappliance.model.apiconfig import generate_password, hash_password, verif
 
 from . import cluster_ops
 from .env import Env
+from .system import relisten
 
 
 class ClusterHost(Protocol):
@@ -163,7 +164,7 @@ def init(env: Env, host: ClusterHost, name: str, sbd_devices: list[str], address
     host.start_stack()
     host.wait_settled(spec.nodes[0].name)
     host.push_cib(cib.merge_cib(host.query_cib(), spec))
-    return InitResult(spec, dump, plan, False, new_join_secret(host))
+    return InitResult(spec, dump, plan + relisten(env), False, new_join_secret(host))
 
 
 def info(host: ClusterHost) -> dict[str, Any]:
@@ -247,7 +248,7 @@ def join(env: Env, host: ClusterHost, peer: str, secret: str, addresses: list[st
     host.start_stack()
     host.wait_settled(host.hostname())  # both nodes in: the CIB is checked against a cluster with no unclean node
     host.push_cib(cib.merge_cib(host.query_cib(), new))
-    return InitResult(new, "", plan, False)
+    return InitResult(new, "", plan + relisten(env), False)
 
 
 def sbd_text(host: ClusterHost, what: str) -> str:
@@ -333,7 +334,7 @@ def leave(env: Env, host: ClusterHost, force: bool = False) -> InitResult:
         host.wait_no_resources(me)
     host.stop_stack()
     host.remove_files()
-    return InitResult(current, "", plan, False)
+    return InitResult(current, "", plan + relisten(env), False)
 
 
 def logs(host: ClusterHost, node: str = "", since: str = "", until: str = "", lines: int | str = 200) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sanappliance.errors import SanError
 from sanappliance.lio import plan as P
-from sanappliance.lio.clustered import node_portals
+from sanappliance.lio.clustered import floating_addresses, node_portals
 from sanappliance.lio.render import render
 from sanappliance.lio.state import LioState, changed
 from sanappliance.model.config import Config
@@ -50,15 +50,15 @@ def _without(observed: LioState, clustered: LioState) -> LioState:
 
 def make_plan(env: Env, before: Config, after: Config, *, everything: bool = False) -> Plan:
     """The plan from `before` to `after` for this node: the local parts only (model.partition; the clustered part
-    is Pacemaker's; with clustered pools the local targets' wildcard portals are the node's own addresses:
+    is Pacemaker's; on a cluster node the local targets' wildcard portals are the node's own addresses:
     lio.clustered.node_portals). Only the LIO objects the change touches are read and compared, unless `everything`
     (converging: the whole live state but the clustered objects is brought in line)."""
     split_before, split_after = partition(before), partition(after)
     before, after = split_before.local, split_after.local
-    if split_before.clustered.pools or split_after.clustered.pools:  # local targets beside clustered ones
-        addresses = env.system.addresses()  # (the first clustered pool moves them off 0.0.0.0, the last back)
-        before = node_portals(before, split_before.clustered.pools, addresses)
-        after = node_portals(after, split_after.clustered.pools, addresses)
+    addresses = env.system.portal_addresses()
+    if addresses is not None:  # a cluster node: its local targets listen beside the clustered ones
+        floating = floating_addresses(split_before.clustered, split_after.clustered)
+        before, after = node_portals(before, addresses, floating), node_portals(after, addresses, floating)
     disks = {d for p in (*before.pools, *after.pools) for d in p.disks}
     desired = render(after)
     scope = None if everything else changed(render(before), desired)
@@ -123,7 +123,12 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     settle = getattr(env.store, "settle", None) if plan.clustered else None  # a cluster node's store
     if settle is not None:
         env.system.run_lio(plan.lio_deletes)  # undone by a converge if the save below does not happen
-    saved = env.store.save(after, before.generation)  # the intent first: a crash mid-way converges on the next run
+    try:  # the intent first: a crash mid-way converges on the next run
+        saved = env.store.save(after, before.generation)
+    except SanError:
+        if settle is not None:  # the deletions made for a push that did not happen are undone
+            execute(env, make_plan(env, before, before, everything=True))
+        raise
     try:
         if settle is not None:
             settle()
@@ -131,6 +136,8 @@ def commit(env: Env, before: Config, after: Config) -> Outcome:
     except SanError as exc:
         restored = env.store.save(before, saved.generation)
         try:
+            if settle is not None:  # the clustered part back first: what the agents let go can be made here
+                settle()
             execute(env, make_plan(env, after, restored, everything=True))
         except SanError as again:
             raise SanError(f"{exc.message}; rolling back also failed: {again.message}", field=exc.field,

@@ -23,7 +23,8 @@ class System(Protocol):
     def facts(self, config: Config) -> Facts: ...
     def pool_usage(self, config: Config) -> dict[str, tuple[int, int]]: ...  # pool -> (size, free bytes) if present
     def copy_volume(self, config: Config, source: str, target: str) -> None: ...  # every byte of LV source to target
-    def addresses(self) -> tuple[str, ...]: ...  # this node's IP addresses now (no link-local ones)
+    # None when the node is alone (a wildcard portal stays one); in a cluster: its addresses for the local targets
+    def portal_addresses(self) -> tuple[str, ...] | None: ...
 
 
 class Store(Protocol):

@@ -157,7 +157,9 @@ def _apply(env: Env, host: NetworkHost, old: NetworkSpec | None, new: NetworkSpe
             raise SanError(f"{exc.message}; restoring the previous files also failed: {again.message}",
                            field=exc.field, value=exc.value) from exc
         raise
-    return NetOutcome(new, plan, False, impact, deadline)
+    from .system import relisten  # the local targets of a cluster node listen on its addresses
+
+    return NetOutcome(new, plan + relisten(env, locked=True), False, impact, deadline)
 
 
 def change(env: Env, host: NetworkHost, edit: Callable[[NetworkSpec], NetworkSpec], *, confirm: bool = False,

@@ -16,6 +16,20 @@ def restore(env: Env) -> Outcome:
         return converge(env)
 
 
+def relisten(env: Env, *, locked: bool = False) -> tuple[str, ...]:
+    """After the node formed, joined or left a cluster, or its addresses changed: the local targets' portals follow
+    (in a cluster a wildcard portal is the node's own addresses: lio.clustered.node_portals). What was done, or why
+    it could not be (the change itself stands: `sanctl system restore` finishes it). `locked`: the caller holds
+    the operation lock."""
+    from sanappliance.errors import SanError
+
+    try:
+        outcome = converge(env) if locked else restore(env)
+    except SanError as exc:
+        return (f"the local targets' portals were not changed: {exc.message} (run `sanctl system restore`)",)
+    return tuple(f"local targets: {step}" for step in outcome.plan)
+
+
 def export_config(env: Env, path: Path) -> Path:
     return env.store.export(path)
 

@@ -92,9 +92,9 @@ class FakeSystem:
     reads: list = field(default_factory=list)
     copies: list = field(default_factory=list)  # (source, target) volume names of each copy_volume
     fail_copy: bool = False
-    node_addresses: tuple = ()  # addresses(): what `ip addr` would show
+    node_addresses: tuple | None = None  # portal_addresses(): None, the node is alone; else a cluster node's
 
-    def addresses(self) -> tuple:
+    def portal_addresses(self) -> tuple | None:
         return self.node_addresses
 
     def read_lio(self, scope=None) -> LioState:

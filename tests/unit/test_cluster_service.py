@@ -95,6 +95,16 @@ def test_init_runs_the_steps_in_order(env):
     assert [s[0] for s in host.steps] == ["write", "start", "settled", "push"] and host.steps[0][1] is None
 
 
+def test_init_moves_the_local_targets_from_0_0_0_0_to_the_node_s_addresses(env):
+    from sanappliance.model.config import Config, Target, Tpg
+
+    env.store.config = Config(targets=(Target("iqn.2026-12.org.example:here", (Tpg(),)),))
+    env.system.node_addresses = ("10.0.3.11",)  # what the live system says once the node is in a cluster
+    result = cluster.init(env, FakeHost(), "lab1", [SBD], ["10.0.0.11"], profile="lab")
+    assert "local targets: create portal 10.0.3.11:3260 on iqn.2026-12.org.example:here tpg1" in result.plan
+    assert set(env.system.lio.targets["iqn.2026-12.org.example:here"].tpgs[1].portals) == {("10.0.3.11", 3260)}
+
+
 @pytest.mark.parametrize("name, disks, addresses, field", [
     ("lab1", ["/dev/disk/by-id/virtio-nope"], ["10.0.0.11"], "sbd.devices[0]"),
     ("lab1", ["/dev/disk/by-id/virtio-sanroot"], ["10.0.0.11"], "sbd.devices[0]"),

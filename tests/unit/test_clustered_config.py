@@ -257,20 +257,51 @@ def test_a_local_target_beside_a_clustered_pool_listens_on_the_node_s_addresses_
         ("10.0.3.12", 3260)}
 
 
-def test_the_first_clustered_pool_moves_the_local_targets_off_0_0_0_0_and_the_last_one_back(tmp_path):
+def test_joining_a_cluster_moves_the_local_targets_off_0_0_0_0_and_leaving_it_back(tmp_path):
+    from sanappliance.service.system import relisten
+
     cfg = with_local_target(replace(config(), volumes=tuple(replace(v, wwn=f"00000000-0000-4000-8000-00000000000{i}")
                                                             for i, v in enumerate(config().volumes))))
-    alone = partition(cfg).local  # the local target, no clustered pool yet
-    system = FakeSystem(node_addresses=("10.0.3.11",))
+    alone = partition(cfg).local  # the local target, no clustered pool
+    system = FakeSystem()  # a node alone
     store = ClusteredStore(ConfigStore(tmp_path / "etc"), CibHost(two_nodes()), cache=tmp_path / "c.json")
     env = Env(store, system)
     store.load()
     change(env, lambda c: replace(alone, generation=c.generation))
     assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("0.0.0.0", 3260)}
-    plan = change(env, lambda c: replace(cfg, generation=c.generation)).plan
-    assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("10.0.3.11", 3260)}, plan
-    change(env, lambda c: replace(alone, generation=c.generation))
-    assert set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("0.0.0.0", 3260)}
+    system.node_addresses = ("10.0.3.11",)  # joined
+    assert relisten(env) and set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("10.0.3.11", 3260)}
+    plan = change(env, lambda c: replace(cfg, generation=c.generation)).plan  # the first clustered pool
+    assert not any(LOCAL_IQN in step for step in plan), plan  # nothing to move: no moment without a portal
+    system.node_addresses = ("10.0.3.11", "10.0.3.100")  # the pool's floating address up here: the target's
+    assert relisten(env) == ()
+    system.node_addresses = None  # left
+    assert relisten(env) and set(system.lio.targets[LOCAL_IQN].tpgs[1].portals) == {("0.0.0.0", 3260)}
+
+
+def test_a_refused_push_puts_back_what_was_taken_down_for_it(tmp_path):
+    class Host(CibHost):
+        refuse = False
+
+        def push_cib(self, text):
+            if self.refuse:
+                raise SanError("the CIB refused it", field="cib")
+            super().push_cib(text)
+
+    cfg = replace(config(), targets=(Target(IQN, (Tpg(),)),),
+                  volumes=tuple(replace(v, wwn=f"00000000-0000-4000-8000-00000000000{i}")
+                                for i, v in enumerate(config().volumes)))
+    host = Host(two_nodes())
+    store = ClusteredStore(ConfigStore(tmp_path / "etc"), host, cache=tmp_path / "c.json")
+    env = Env(store, FakeSystem(node_addresses=("10.0.3.11",)))
+    store.load()
+    change(env, lambda c: cfg)  # the target without a LUN: local, made here
+    before = env.system.lio
+    assert IQN in before.targets
+    host.refuse = True
+    with pytest.raises(SanError) as err:  # its first LUN hands it to the cluster: taken down here, the push fails
+        change(env, lambda c: replace(c, targets=(Target(IQN, (Tpg(luns=(Lun(0, "vol1"),)),)),)))
+    assert "refused" in err.value.message and env.system.lio == before
 
 
 def test_a_local_target_on_a_pool_s_floating_address_is_refused():

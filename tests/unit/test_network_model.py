@@ -101,3 +101,18 @@ def test_devices_and_their_lower_devices():
 def test_lower_devices_survive_a_loop():
     spec = NetworkSpec("san1", vlans=(Vlan("a", "b", 1), Vlan("b", "a", 2)))
     assert lower_devices(spec, "a") == ["a", "b"]
+
+
+def test_a_cluster_node_s_local_targets_listen_on_its_storage_links_else_its_management_one():
+    from sanappliance.network.model import Link, NetworkSpec, Role, portal_addresses
+
+    live = {"ens3": ["192.168.1.50/24"], "ens4": ["10.0.1.1/24"], "ens5": ["10.0.3.11/24", "10.0.3.100/24"]}
+    storage = NetworkSpec("san1", links=(Link("ens3", (Role.MANAGEMENT,), dhcp=True),
+                                         Link("ens4", (Role.CLUSTER,), addresses=("10.0.1.1/24",)),
+                                         Link("ens5", (Role.STORAGE,), addresses=("10.0.3.11/24",)),
+                                         Link("ens6", (Role.STORAGE,), addresses=("10.0.4.11/24", "fd00::11/64"))))
+    assert portal_addresses(storage, live) == ("10.0.3.11", "10.0.4.11", "fd00::11")  # up or not yet
+    one_link = NetworkSpec("san1", links=(Link("ens3", (Role.MANAGEMENT,), dhcp=True),
+                                          Link("ens4", (Role.CLUSTER,), addresses=("10.0.1.1/24",))))
+    assert portal_addresses(one_link, live) == ("192.168.1.50",)  # the management link's lease
+    assert portal_addresses(None, live) == ("192.168.1.50", "10.0.1.1", "10.0.3.11", "10.0.3.100")

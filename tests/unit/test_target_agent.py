@@ -100,20 +100,20 @@ def test_a_wildcard_portal_becomes_the_pools_floating_addresses():
     mixed = (Portal("10.0.3.100"), Portal("0.0.0.0", 3261), Portal("::"))
     assert C.pool_portals(mixed, (replicated_pool(),)) == (
         Portal("10.0.3.100"), Portal("10.0.3.100", 3261), Portal("10.0.4.100", 3261),
-        Portal("::"))  # no IPv6 floating address: kept
+    )  # no IPv6 floating address: no [::], which would take IPv4's port 3260 as well
     assert C.pool_portals((Portal(),), ()) == (Portal(),)
 
 
-def test_a_local_target_beside_clustered_pools_listens_on_the_node_s_own_addresses():
+def test_a_local_target_on_a_cluster_node_listens_on_the_node_s_own_addresses():
     tpg = Tpg(portals=(Portal(), Portal("::"), Portal("0.0.0.0", 3261), Portal("10.0.9.9")))
     local = Config(targets=(replace(whole().targets[0], tpgs=(tpg,)),))
-    here = ("127.0.0.1", "10.0.3.100", "10.0.3.11", "fd00::11", "10.0.3.11")  # 10.0.3.100: p1's floating address
-    got = C.node_portals(local, (replicated_pool(),), here).targets[0].tpgs[0].portals
-    assert got == (Portal("127.0.0.1"), Portal("10.0.3.11"), Portal("fd00::11", 3260),
-                   Portal("127.0.0.1", 3261), Portal("10.0.3.11", 3261), Portal("10.0.9.9"))
-    assert C.node_portals(local, (), here) == local  # no clustered pool: 0.0.0.0 binds nothing away
-    only_v4 = C.node_portals(local, (replicated_pool(),), ("10.0.3.11",)).targets[0].tpgs[0].portals
-    assert Portal("::") in only_v4 and Portal("0.0.0.0") not in only_v4
+    here = ("10.0.3.100/24", "10.0.3.11", "fd00:0::11/64", "10.0.3.11", "not-an-address")
+    floating = C.floating_addresses(Config(pools=(replicated_pool(),)))
+    assert floating == {"10.0.3.100", "10.0.4.100"}
+    got = C.node_portals(local, here, floating).targets[0].tpgs[0].portals
+    assert got == (Portal("10.0.3.11"), Portal("fd00::11"), Portal("10.0.3.11", 3261), Portal("10.0.9.9"))
+    only_v4 = C.node_portals(local, ("10.0.3.11",), floating).targets[0].tpgs[0].portals
+    assert only_v4 == (Portal("10.0.3.11"), Portal("10.0.3.11", 3261), Portal("10.0.9.9"))  # no [::] either
 
 
 def test_the_parameter_is_one_line_of_json_that_parses_back():
