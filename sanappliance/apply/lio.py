@@ -95,6 +95,7 @@ class Executor:
         self.fabric = self.rtslib.FabricModule("iscsi")
         self._storage: dict[str, Any] = {}  # looked up one by one: listing them all costs seconds per thousand
         self._hbas_used: set[int] | None = None
+        self._hba_names: dict[tuple[str, str], int] | None = None  # (HBA kind, storage object name) -> number
         self._next_hba = 0
 
     def storage(self, key: str) -> Any:
@@ -111,13 +112,17 @@ class Executor:
         return f"{self.root.path}/core"
 
     def _hba_of(self, plugin: str, name: str) -> int | None:
-        prefix = f"{HBA_PREFIX.get(plugin, plugin)}_"
-        with os.scandir(self._core()) as hbas:
-            for hba in hbas:
-                number = hba.name[len(prefix):]
-                if hba.name.startswith(prefix) and number.isdigit() and os.path.isdir(f"{hba.path}/{name}"):
-                    return int(number)
-        return None  # rtslib says it is not there
+        """The HBA number of storage object `name`, from one listing of every HBA made on the first look-up (one
+        search per object went through half the HBAs each: quadratic in a stop of 256 LUNs)."""
+        if self._hba_names is None:
+            self._hba_names = {}
+            with os.scandir(self._core()) as hbas:
+                for hba in hbas:
+                    kind, _, number = hba.name.rpartition("_")
+                    if kind and number.isdigit() and hba.is_dir():
+                        for entry in os.listdir(hba.path):
+                            self._hba_names.setdefault((kind, entry), int(number))
+        return self._hba_names.get((HBA_PREFIX.get(plugin, plugin), name))  # None: rtslib says it is not there
 
     def _free_hba(self) -> int:
         if self._hbas_used is None:
@@ -151,11 +156,23 @@ class Executor:
                 progress(action)
 
     # deletions
+    # The ACLs go first: rtslib's LUN.delete looks for the mapped LUNs that point to it in every ACL of the TPG, so
+    # a TPG deleted whole went through all its mapped LUNs once per LUN (256 LUNs with one ACL: 65536 look-ups,
+    # more than the stop's timeout under TCG, and the node was fenced for a failed stop).
+    def _without_acls(self, tpgs: Iterable[Any]) -> None:
+        for tpg in tpgs:
+            for acl in list(tpg.node_acls):
+                acl.delete()
+
     def do_DeleteTarget(self, a: P.DeleteTarget) -> None:
-        self.target(a.target).delete()
+        target = self.target(a.target)
+        self._without_acls(target.tpgs)
+        target.delete()
 
     def do_DeleteTpg(self, a: P.DeleteTpg) -> None:
-        self.tpg(a.target, a.tag).delete()
+        tpg = self.tpg(a.target, a.tag)
+        self._without_acls((tpg,))
+        tpg.delete()
 
     def do_DeleteAcl(self, a: P.DeleteAcl) -> None:
         self.acl(a.target, a.tag, a.wwn).delete()
@@ -172,6 +189,9 @@ class Executor:
     def do_DeleteStorage(self, a: P.DeleteStorage) -> None:
         self.storage(a.key).delete()
         self._storage.pop(a.key, None)
+        plugin, name = a.key.split("/", 1)
+        if self._hba_names is not None:
+            self._hba_names.pop((HBA_PREFIX.get(plugin, plugin), name), None)
 
     # creations
     def do_CreateStorage(self, a: P.CreateStorage) -> None:
@@ -185,6 +205,8 @@ class Executor:
         else:
             obj = r.RDMCPStorageObject(so.name, size=so.size, wwn=wwn, index=index)
         self._storage[so.key] = obj
+        if self._hba_names is not None:
+            self._hba_names[(HBA_PREFIX.get(so.plugin, so.plugin), so.name)] = index
 
     def do_SetStorageAttributes(self, a: P.SetStorageAttributes) -> None:
         obj = self.storage(a.key)

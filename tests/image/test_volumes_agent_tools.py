@@ -94,3 +94,19 @@ def test_crm_verify_refuses_a_broken_volumes_primitive(image_root, breakage):
     assert bad != good
     result = crm_verify(image_root, bad)
     assert result.returncode != 0 and "schema validation" in result.output, result.output
+
+
+VOLUMES_RULES = "/usr/lib/udev/rules.d/57-sanappliance-volumes.rules"
+
+
+def test_udev_takes_the_rule_that_keeps_it_out_of_the_pools_lvs(image_root):
+    """systemd's udevadm verify on the image's rule (no probe of the initiators' data in the LVs), and on a broken
+    copy of it, which it must refuse."""
+    ok = image_root.run(["/usr/bin/udevadm", "verify", "--no-summary", VOLUMES_RULES])
+    assert ok.returncode == 0 and "57-sanappliance-volumes.rules" not in ok.stderr, ok.output
+    text = image_root.run(["/usr/bin/cat", VOLUMES_RULES]).stdout
+    assert 'ENV{DM_VG_NAME}=="san-*"' in text and "DM_UDEV_DISABLE_DISK_RULES_FLAG" in text
+    broken = image_root.run(["/usr/bin/udevadm", "verify", "--no-summary", "/tmp/57-broken.rules"],
+                            {"57-broken.rules": text.replace('ENV{DM_VG_NAME}=="san-*"', 'ENV{DM_VG_NAME}="=san-*"')
+                             .replace("OPTIONS+=", "OPTONS+=")})
+    assert broken.returncode != 0, broken.output

@@ -57,11 +57,13 @@ def test_changed_backstore_is_recreated_and_its_luns_and_mappings_rebuilt():
                                            for v in config.volumes))
     actions = P.plan(render(config), render(bigger))
     names = kinds(actions)
-    assert names[:2] == ["DeleteLun", "DeleteStorage"]  # the mapped LUN pointing at it goes with the LUN
+    # the mapped LUNs pointing at it first (rtslib's LUN.delete would look for them in every ACL), then the LUN
+    assert names[:4] == ["DeleteMappedLun", "DeleteMappedLun", "DeleteLun", "DeleteStorage"], names
+    assert {(a.wwn, a.mapped_lun) for a in actions[:2]} == {(INIT1, 1), ("iqn.1994-05.com.redhat:client2", 0)}
     assert P.CreateStorage in map(type, actions) and P.CreateLun(TARGET, 1, 1, "fileio/v2") in actions
     remaps = [a for a in actions if isinstance(a, P.CreateMappedLun)]
     assert {(a.wwn, a.mapped.mapped_lun) for a in remaps} == {(INIT1, 1), ("iqn.1994-05.com.redhat:client2", 0)}
-    assert "DeleteMappedLun" not in names and "DeleteTarget" not in names
+    assert "DeleteTarget" not in names
 
 
 def test_removed_target_is_one_action():
@@ -123,3 +125,23 @@ def test_demo_mode_keeps_dynamic_acls_cached_as_the_kernel_does():
     tpg = replace(config.targets[0].tpgs[0], attributes={"generate_node_acls": 1})
     rendered = render(replace(config, targets=(Target(TARGET, (tpg,)),)))
     assert rendered.targets[TARGET].tpgs[1].attributes["cache_dynamic_acls"] == 1
+
+
+def test_each_new_lun_is_followed_by_the_mapped_luns_that_point_to_it():
+    """rtslib finds a mapped LUN's LUN by going through the TPG's LUNs, newest first: right after its LUN, the
+    look-up is one step (all LUNs first, it was half the TPG per mapped LUN: quadratic at 256 LUNs)."""
+    luns = tuple(Lun(i, "v1") for i in range(4))
+    acls = tuple(Acl(f"iqn.1994-05.com.example:h{h}", mapped_luns=tuple(MappedLun(i, i) for i in range(4)))
+                 for h in range(2))
+    cfg = replace(sample(), targets=(Target(TARGET, (Tpg(luns=luns, acls=acls),)),))
+    actions = P.plan(LioState(), render(cfg))
+    lun_steps = [a for a in actions if isinstance(a, P.CreateLun | P.CreateMappedLun)]
+    assert [(type(a).__name__, a.lun if isinstance(a, P.CreateLun) else a.mapped.tpg_lun) for a in lun_steps] == [
+        (kind, i) for i in range(4) for kind in ("CreateLun", "CreateMappedLun", "CreateMappedLun")]
+    assert max(actions.index(a) for a in actions if isinstance(a, P.CreateAcl)) < actions.index(lun_steps[0])
+    assert apply_lio(LioState(), actions) == render(cfg)  # and it makes what was asked
+    grown = replace(cfg, targets=(Target(TARGET, (Tpg(luns=(*luns, Lun(4, "v1")), acls=tuple(
+        replace(a, mapped_luns=(*a.mapped_luns, MappedLun(4, 4), MappedLun(5, 0))) for a in acls)),)),))
+    again = P.plan(render(cfg), render(grown))  # a reload: the new LUN, then its maps, then the maps to old LUNs
+    assert kinds(again) == ["CreateLun", "CreateMappedLun", "CreateMappedLun", "CreateMappedLun", "CreateMappedLun"]
+    assert [a.mapped.tpg_lun for a in again[1:]] == [4, 4, 0, 0]

@@ -13,7 +13,7 @@ import pytest
 from sanappliance.cluster import cib as ccib
 from sanappliance.drbd import cib, lvm, shared_cib
 from sanappliance.errors import SanError
-from sanappliance.model.config import Config, Pool
+from sanappliance.model.config import Config, Lun, Pool
 from sanappliance.model.validate import RESERVED_POOL_NAMES
 from tests.unit import drbd_samples
 from tests.unit.cluster_samples import two_nodes
@@ -218,3 +218,22 @@ def test_a_pool_of_many_lvs_gets_longer_start_timeouts_in_steps():
     assert scaled(VOLUMES_OPS, ("start",), 33) == scaled(VOLUMES_OPS, ("start",), 64)  # one step
     vg = dict((name, timeout) for name, _i, timeout, _r in scaled(VG_OPS, ("start", "stop"), 65))
     assert vg == {"start": "346s", "stop": "346s", "monitor": "90s"}
+
+
+def test_a_target_of_many_luns_gets_longer_start_stop_and_reload_timeouts():
+    from sanappliance.drbd import cib as dcib
+    from tests.unit.drbd_samples import config as drbd_config
+
+    def target_ops(cfg):
+        group = dcib.pool_group(cfg, cfg.pool("p1"))
+        prim = next(p for p in group.findall("primitive") if p.get("type") == "target")
+        return {op.get("name"): op.get("timeout") for op in prim.iter("op")}
+
+    cfg = drbd_config()
+    assert target_ops(cfg) == {"start": "120s", "stop": "120s", "monitor": "30s", "reload-agent": "120s"}
+    vols = tuple(replace(cfg.volumes[0], name=f"x{i}", wwn=f"00000000-0000-4000-8000-{i:012d}") for i in range(256))
+    tpg = replace(cfg.targets[0].tpgs[0], luns=tuple(Lun(i, f"x{i}") for i in range(256)), acls=())
+    big = replace(cfg, volumes=(*cfg.volumes, *vols), targets=(replace(cfg.targets[0], tpgs=(tpg,)),))
+    assert target_ops(big) == {"start": "632s", "stop": "632s", "monitor": "30s", "reload-agent": "632s"}
+    volumes = next(p for p in dcib.pool_group(big, big.pool("p1")).findall("primitive") if p.get("type") == "volumes")
+    assert {op.get("name"): op.get("timeout") for op in volumes.iter("op")}["stop"] != "60s"

@@ -259,7 +259,8 @@ def test_reload_removing_a_lun_removes_it_and_its_backstore_only():
     system = Recording()
     run(system, "start")
     assert run(system, "reload-agent", whole(luns=(0,)))[0] == A.OCF_SUCCESS
-    assert system.batches[-1] == [P.DeleteLun(IQN, 1, 1), P.DeleteStorage("block/vol2")]
+    assert system.batches[-1] == [P.DeleteMappedLun(IQN, 1, HOST1, 1), P.DeleteLun(IQN, 1, 1),
+                                  P.DeleteStorage("block/vol2")]
     assert set(system.lio.storage) == {"block/vol1"}
 
 
