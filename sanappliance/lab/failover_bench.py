@@ -68,10 +68,27 @@ def edit(config, count, iqn, size):
     return replace(config, targets=replace_item(config.targets, target, replace(target, tpgs=(
         replace(tpg, luns=luns, acls=acls),))))
 
+def extra(config, count):
+    """Volumes v{count}.. (the ones a round of `count` LUNs does not use), highest first."""
+    numbered = [v for v in config.volumes if v.name.startswith("v") and v.name[1:].isdigit()]
+    return sorted((v.name for v in numbered if int(v.name[1:]) >= count), key=lambda n: -int(n[1:]))
+
+
+def trim(config, count, step=64):
+    for name in extra(config, count)[:step]:
+        config = storage.remove_volume(config, name)
+    return config
+
 if __name__ == "__main__":
     count, iqn, size = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    outcome = change(live_env(), lambda config: edit(config, count, iqn, size))
-    print(len(outcome.plan))
+    if sys.argv[4:] == ["trim"]:  # in steps of 64: each reload of the volumes agent removes 64 LVs at most
+        env = live_env()
+        while extra(env.store.load(), count):
+            change(env, lambda config: trim(config, count))
+        print(len(env.store.load().volumes))
+    else:
+        outcome = change(live_env(), lambda config: edit(config, count, iqn, size))
+        print(len(outcome.plan))
 '''
 
 
@@ -140,6 +157,10 @@ def stock_target(lab: Lab, luns: int) -> tuple[str, ...]:
     node1 = lab.node("node1")
     if IQN in sanctl(node1, "ls", "/iscsi"):
         sanctl(node1, "/iscsi", "delete", IQN)
+    # as many LVs in the pool as the round has LUNs (the appliance's rounds left 256): the VG and the volumes
+    # agent then activate as much as in the appliance's round of the same size
+    node1.run(["/usr/bin/python3", "-", str(luns), "", LUN_SIZE, "trim"], input=GUEST_VOLUMES, check=True,
+              timeout=3600)
     node1.run(["/usr/bin/python3", "-", str(luns), "", LUN_SIZE], input=GUEST_VOLUMES, check=True, timeout=3600)
     group = ET.fromstring(node1.sh(f"cibadmin --query --xpath \"//group[@id='{IDS.group}']\"").stdout)
     for el in [el for el in group if el.get("id", "").startswith(("san-p1-stock-", IDS.target(IQN)))]:

@@ -40,3 +40,18 @@ def test_the_summary_checks_both_goals():
     out = B.summary(rounds)
     assert out["appliance_256_over_1"] == 1.2 and out["work_stock64_over_appliance64"] == 40.0
     assert "appliance_256_over_1" not in B.summary(rounds[1:])
+
+
+def test_the_guest_script_trims_the_volumes_a_round_does_not_use_64_at_a_time():
+    from dataclasses import replace
+
+    from sanappliance.model.config import Config
+    from tests.unit.drbd_samples import replicated_pool
+
+    names: dict = {"__name__": "guest"}
+    exec(compile(B.GUEST_VOLUMES, "guest", "exec"), names)  # noqa: S102 - the benchmark's own script
+    many = names["edit"](Config(pools=(replace(replicated_pool(), floating_ips=()),)), 100, "", B.LUN_SIZE)
+    assert names["extra"](many, 16)[:2] == ["v99", "v98"] and len(names["extra"](many, 16)) == 84
+    once = names["trim"](many, 16)
+    assert len(once.volumes) == 36 and names["extra"](names["trim"](once, 16), 16) == []
+    assert [v.name for v in names["trim"](once, 16).volumes] == [f"v{i}" for i in range(16)]
