@@ -211,12 +211,15 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
                   "pool",
                   f"targets[{target.iqn}].luns", ", ".join(name or "(not an LV)" for name in served))
         if not moving:
+            if not any(tpg.luns for tpg in target.tpgs):
+                continue  # no LUN yet: it may await its first one from the pool whose addresses it listens on
             floating = {_ip(f.address): name for name, pool in by_name.items() for f in pool.floating_ips}
             for tpg in target.tpgs:
                 for i, portal in enumerate(tpg.portals):
                     if _ip(portal.address) in floating:
                         p.add(f"a floating address of pool {floating[_ip(portal.address)]} serves that pool's targets "
-                              "only (a local target listens on all addresses or on the node's own)",
+                              "only (a target with LUNs on local volumes listens on all addresses or on the node's "
+                              "own)",
                               f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address", portal.address)
             continue
         allowed = {str(ipaddress.ip_interface(f.address).ip) for f in by_name[moving[0]].floating_ips
