@@ -76,6 +76,9 @@ class Lab:
         accel = self.accel or choose_accel(qemu, self.images.kernel if self.images.kernel.exists() else Path("/"))
         wirings = self._wire(accel)  # port checks before anything is created
         self.workdir.mkdir(parents=True, exist_ok=True)
+        for spec in self.spec.nodes:  # a new lab: no data disk of an earlier one that was killed before its teardown
+            for path in (self.workdir / spec.name).glob("disk-*.qcow2"):
+                path.unlink()
         started = time.monotonic()
         try:
             for serial, path in next(iter(wirings.values())).shared:
