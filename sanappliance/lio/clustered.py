@@ -22,7 +22,7 @@ from enum import Enum
 
 from sanappliance.errors import CONFLICT, INVALID, SanError
 from sanappliance.model.config import Config, Pool, Portal, VolumeKind
-from sanappliance.model.values import normalize_wwn
+from sanappliance.model.values import normal_ip, normalize_wwn
 
 from . import plan as P
 from .render import render
@@ -35,15 +35,6 @@ MAX_PARAM_BYTES = 32 * 4096 - len("OCF_RESKEY_config=") - 1
 
 
 WILDCARDS = {"0.0.0.0": 4, "::": 6}
-
-
-def ip_of(address: str) -> str | None:
-    """An address (with or without prefix length) in its normal form ("fd00:0::1/64" -> "fd00::1"); None if it is
-    not one."""
-    try:
-        return str(ipaddress.ip_interface(address).ip)
-    except ValueError:
-        return None
 
 
 def _expand(portals: tuple[Portal, ...], ips: list[str]) -> tuple[Portal, ...]:
@@ -64,14 +55,14 @@ def pool_portals(portals: tuple[Portal, ...], pools: tuple[Pool, ...]) -> tuple[
     family on the same port: bound to all addresses it would take port 3260 of every address of the node that
     serves it, and LIO could then not listen on another pool's floating address there (two pools on one node).
     Pools without a floating address keep the wildcard (their initiators reach the serving node's own addresses)."""
-    ips = [ip for p in pools for f in p.floating_ips if (ip := ip_of(f.address)) is not None]
+    ips = [ip for p in pools for f in p.floating_ips if (ip := normal_ip(f.address)) is not None]
     return _expand(portals, ips) if ips else portals
 
 
 def floating_addresses(*configs: Config) -> frozenset[str]:
     """Every pool's floating addresses in `configs` (normal form)."""
     return frozenset(ip for c in configs for p in c.pools for f in p.floating_ips
-                     if (ip := ip_of(f.address)) is not None)
+                     if (ip := normal_ip(f.address)) is not None)
 
 
 def node_portals(local: Config, addresses: tuple[str, ...], floating: frozenset[str]) -> Config:
@@ -80,8 +71,7 @@ def node_portals(local: Config, addresses: tuple[str, ...], floating: frozenset[
     no socket take 0.0.0.0:3260 while another listens on one address's port 3260 (nor the other way round), so a
     local target on all addresses would keep a clustered target from its floating address on this node, or fail
     beside it ("Could not create NetworkPortal"). A family without such an address gets no portal."""
-    fixed = [ip for a in addresses if (ip := ip_of(a)) is not None and ip not in floating]
-    fixed = list(dict.fromkeys(fixed))
+    fixed = list(dict.fromkeys(ip for a in addresses if (ip := normal_ip(a)) is not None and ip not in floating))
     return replace(local, targets=tuple(replace(t, tpgs=tuple(replace(g, portals=_expand(g.portals, fixed))
                                                               for g in t.tpgs)) for t in local.targets))
 

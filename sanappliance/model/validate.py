@@ -13,7 +13,7 @@ from sanappliance.errors import SanError
 from sanappliance.multipath import model as multipath
 
 from . import replication, settings, values
-from .config import SCHEMA_VERSION, Acl, Chap, Config, InitiatorGroup, MappedLun, Pool, Tpg, VolumeKind
+from .config import SCHEMA_VERSION, Acl, Chap, Config, InitiatorGroup, MappedLun, Pool, Target, Tpg, VolumeKind
 
 MAX_LUN = 65535
 MAX_TAG = 65535
@@ -203,6 +203,8 @@ def _floating(config: Config, replication_ips: set[str], p: Problems) -> None:
 def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> None:
     """A target on a replicated or shared pool's volumes moves with it: all its LUNs there, its portals the
     pool's."""
+    floating = {ip: name for name, pool in by_name.items() for f in pool.floating_ips
+                if (ip := values.normal_ip(f.address)) is not None}
     for target in config.targets:
         served = replication.pools_of_target(config, target)
         moving = [name for name in served if name in by_name]
@@ -211,19 +213,9 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
                   "pool",
                   f"targets[{target.iqn}].luns", ", ".join(name or "(not an LV)" for name in served))
         if not moving:
-            if not any(tpg.luns for tpg in target.tpgs):
-                continue  # no LUN yet: it may await its first one from the pool whose addresses it listens on
-            floating = {_ip(f.address): name for name, pool in by_name.items() for f in pool.floating_ips}
-            for tpg in target.tpgs:
-                for i, portal in enumerate(tpg.portals):
-                    if _ip(portal.address) in floating:
-                        p.add(f"a floating address of pool {floating[_ip(portal.address)]} serves that pool's targets "
-                              "only (a target with LUNs on local volumes listens on all addresses or on the node's "
-                              "own)",
-                              f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address", portal.address)
+            _local_portals(target, floating, p)
             continue
-        allowed = {str(ipaddress.ip_interface(f.address).ip) for f in by_name[moving[0]].floating_ips
-                   if _is_interface(f.address)}
+        allowed = {ip for f in by_name[moving[0]].floating_ips if (ip := values.normal_ip(f.address)) is not None}
         for tpg in target.tpgs:
             for i, portal in enumerate(tpg.portals):
                 if portal.address not in ("0.0.0.0", "::") and portal.address not in allowed:
@@ -232,20 +224,18 @@ def _moving_targets(config: Config, by_name: dict[str, Pool], p: Problems) -> No
                           portal.address)
 
 
-def _ip(value: str) -> str:
-    """An address without its prefix length, in normal form (as given when it is not one: reported elsewhere)."""
-    try:
-        return str(ipaddress.ip_interface(value).ip)
-    except ValueError:
-        return value
-
-
-def _is_interface(value: str) -> bool:
-    try:
-        ipaddress.ip_interface(value)
-    except ValueError:
-        return False
-    return True
+def _local_portals(target: Target, floating: dict[str, str], p: Problems) -> None:
+    """A target with LUNs on local volumes does not listen on a pool's floating address (`floating`: address ->
+    pool); one without LUNs may: it can await its first LUN from that pool."""
+    if not any(tpg.luns for tpg in target.tpgs):
+        return
+    for tpg in target.tpgs:
+        for i, portal in enumerate(tpg.portals):
+            pool = floating.get(values.normal_ip(portal.address) or portal.address)
+            if pool is not None:
+                p.add(f"a floating address of pool {pool} serves that pool's targets only (a target with LUNs on "
+                      "local volumes listens on all addresses or on the node's own)",
+                      f"targets[{target.iqn}].tpg{tpg.tag}.portals[{i}].address", portal.address)
 
 
 def _replica(pool: Pool, facts: Facts, owners: dict[str, str], p: Problems) -> dict[tuple[str, str], str]:

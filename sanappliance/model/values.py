@@ -89,6 +89,15 @@ def check_address(value: str, field: str) -> str:
         raise SanError("not an IPv4 or IPv6 address", field=field, value=value, kind=INVALID) from None
 
 
+def normal_ip(address: str) -> str | None:
+    """An address, with or without its prefix length, in normal form ("fd00:0::1/64" -> "fd00::1"); None if it
+    is not one."""
+    try:
+        return str(ipaddress.ip_interface(address).ip)
+    except ValueError:
+        return None
+
+
 def check_port(value: int, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise SanError("a TCP port is 1-65535", field=field, value=value, kind=INVALID)

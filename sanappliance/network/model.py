@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from sanappliance.errors import INVALID, NOT_FOUND, SanError
 from sanappliance.model.serialize import from_dict, to_dict
+from sanappliance.model.values import normal_ip
 
 SCHEMA_VERSION = 1
 DEFAULT_MIIMON = 100  # ms: the usual bonding link check interval
@@ -198,19 +200,15 @@ def portal_addresses(spec: NetworkSpec | None, live: dict[str, list[str]]) -> tu
     storage links' static addresses; without a storage link, the management link's, static and leased (`live`:
     interface -> its global addresses now); without a saved network (or either link), every live address. The
     cluster and replication links carry no iSCSI."""
-    def ip(address: str) -> str:
-        return address.split("/", 1)[0]
+    def ips(addresses: Iterable[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(ip for a in addresses if (ip := normal_ip(a)) is not None))
 
-    if spec is not None:
-        storage = [ip(a.address) for a in addresses_for(spec, Role.STORAGE)]
-        if storage:
-            return tuple(dict.fromkeys(storage))
-        management = spec.management()
-        if management is not None:
-            found = [ip(a) for a in (*management.addresses, *live.get(management.name, ()))]
-            if found:
-                return tuple(dict.fromkeys(found))
-    return tuple(dict.fromkeys(ip(a) for addresses in live.values() for a in addresses))
+    everything = ips(a for found in live.values() for a in found)
+    if spec is None:
+        return everything
+    management = spec.management()
+    managed = ips((*management.addresses, *live.get(management.name, ()))) if management is not None else ()
+    return ips(a.address for a in addresses_for(spec, Role.STORAGE)) or managed or everything
 
 
 def links_for(spec: NetworkSpec, role: Role) -> list[Link]:

@@ -33,6 +33,7 @@ from sanappliance.network.model import (
 from sanappliance.network.validate import Facts, validate
 
 from .env import Env
+from .system import relisten
 
 MIN_ROLLBACK = 10  # seconds: the shortest confirmation window an admin may ask for
 
@@ -157,8 +158,7 @@ def _apply(env: Env, host: NetworkHost, old: NetworkSpec | None, new: NetworkSpe
             raise SanError(f"{exc.message}; restoring the previous files also failed: {again.message}",
                            field=exc.field, value=exc.value) from exc
         raise
-    from .system import relisten  # the local targets of a cluster node listen on its addresses
-
+    # the local targets of a cluster node listen on its addresses: they follow the change
     return NetOutcome(new, plan + relisten(env, locked=True), False, impact, deadline)
 
 
