@@ -1,5 +1,8 @@
-"""Fixtures for tests that boot appliance VMs. Labs are module-scoped (one lab alive at a time on the 2 host cores);
-when any test of a module fails, the nodes' console, qemu log and journal land in build/test-logs/<module>/."""
+"""Fixtures for tests that boot appliance VMs. Labs are module-scoped (the cluster package's one lab is
+package-scoped). `make test` runs the single-node modules two at a time (a worker each: one vCPU per lab, two host
+cores), and the two-node cluster package alone after them. Each lab has its own network namespace, taps and host
+ports, so two never meet. When any test of a module fails, the nodes' console, qemu log and journal land in
+build/test-logs/<module>/."""
 
 from __future__ import annotations
 

@@ -197,6 +197,10 @@ def test_volumes_target_acl_and_lun_from_either_node_land_where_the_pool_is_serv
     assert wrote.returncode == 0 and "wrote 1048576/1048576" in wrote.stdout, wrote.stdout + wrote.stderr
     read = qemu_io(lab, "read -P 0x5a 0 1M")
     assert read.returncode == 0 and "Pattern verification failed" not in read.stdout, read.stdout
+    # udev leaves the initiators' data alone (57-sanappliance-volumes.rules): no probe, no watch on a pool's LV
+    props = lab.node(here).sh("udevadm info --query=property --name=/dev/san-p1/vol1").stdout.split()
+    assert "DM_UDEV_DISABLE_DISK_RULES_FLAG=1" in props and "DM_VG_NAME=san-p1" in props, props
+    assert not [p for p in props if p.startswith("ID_FS_")], props
 
 
 def test_a_lun_added_under_io_does_not_interrupt_it(lab):

@@ -1,23 +1,11 @@
-"""Two nodes with a shared disk and private links, as every cluster test will use them."""
+"""The two-node lab itself, before any cluster is formed on it: both nodes see the shared disk by the same name, reach
+each other on every private network, the host's traffic stays in the lab's namespace, and a cut link is down for the
+guest and only that link. (A node's hard power-off and its boot again are the cluster tests' fences and rejoins.)"""
 
-import pytest
-
-from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
 from sanappliance.lab.qemu import mac
 
-from .conftest import start_lab, stop_lab
-
-
-@pytest.fixture(scope="module")
-def lab(request, images):
-    nets = default_networks("cluster", "repl")
-    names = tuple(n.name for n in nets)
-    spec = LabSpec(nodes=(NodeSpec("node1", networks=names), NodeSpec("node2", networks=names)), networks=nets,
-                   shared_disks=(Disk("shared0", "64M"),))
-    lab = start_lab(request, images, spec)
-    print(f"\ntwo nodes ready in {lab.boot_seconds:.1f} s")
-    yield lab
-    stop_lab(request, lab)
+SHARED = "/dev/disk/by-id/virtio-sbd0"
+SECTOR = 100_000  # 51 MB into the 64 MB disk: far past the SBD header and slots that init writes later
 
 
 def pings(lab, src, dst, network, count=1):
@@ -32,10 +20,14 @@ def operstate(lab, node, network):
 
 
 def test_both_see_the_shared_disk_by_the_same_name(lab):
-    disk = "/dev/disk/by-id/virtio-shared0"
-    lab.node("node1").sh(f"printf 'written-by-node1' | dd of={disk} bs=512 conv=sync oflag=direct status=none")
-    read = lab.node("node2").sh(f"dd if={disk} bs=512 count=1 iflag=direct status=none | tr -d '\\0'")
-    assert read.stdout == "written-by-node1"
+    dd = f"dd bs=512 seek={SECTOR} oflag=direct conv=sync,notrunc status=none of={SHARED}"
+    lab.node("node1").sh(f"printf 'written-by-node1' | {dd}")
+    try:
+        read = lab.node("node2").sh(f"dd if={SHARED} bs=512 skip={SECTOR} count=1 iflag=direct status=none"
+                                    " | tr -d '\\0'")
+        assert read.stdout == "written-by-node1"
+    finally:
+        lab.node("node1").sh(f"head -c 512 /dev/zero | {dd}")
 
 
 def test_nodes_reach_each_other_on_every_network(lab):
@@ -59,14 +51,3 @@ def test_cut_and_restore_a_link(lab):
         lab.restore("node1", "cluster")
     lab.wait_until(lambda: pings(lab, "node2", "node1", "cluster"), 30, "the cluster link back")
     assert operstate(lab, "node1", "cluster") == "up"
-
-
-def test_hard_power_off_and_boot_again(lab):
-    node2 = lab.node("node2")
-    node2.kill()
-    assert not node2.alive()
-    assert lab.node("node1").alive()
-    assert not pings(lab, "node1", "node2", "cluster")
-    seconds = lab.restart("node2")
-    print(f"\nnode2 booted again in {seconds:.1f} s")
-    lab.node("node2").wait_for(f"ping -c1 -W2 {lab.address('node1', 'cluster')}", timeout=30)
