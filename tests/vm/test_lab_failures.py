@@ -25,13 +25,9 @@ def qemu_processes(workdir: Path) -> list[int]:
 
 
 def namespaces() -> set[str]:
+    """The labs' network namespaces on the host. A test looks for its own lab's only: `make test` runs other labs
+    beside it."""
     return {p.name for p in Path("/run/netns").glob("sanlab-*")} if Path("/run/netns").is_dir() else set()
-
-
-def left(lab: Lab) -> bool:
-    """Whether the lab's own network namespace is still there (other labs may run beside this one: make test runs
-    the single-node modules on two workers)."""
-    return lab.netns.name in namespaces()
 
 
 def test_missing_image(tmp_path, images):
@@ -53,7 +49,7 @@ def test_port_in_use(tmp_path, images):
         with pytest.raises(LabError) as err:
             lab.start()
     assert err.value.field == "forwards.host_port" and str(port) in str(err.value)
-    assert qemu_processes(tmp_path) == [] and not left(lab)
+    assert qemu_processes(tmp_path) == [] and lab.netns.name not in namespaces()
 
 
 def test_node_that_never_comes_up(images):
@@ -69,7 +65,7 @@ def test_node_that_never_comes_up(images):
     console = workdir / "stuck" / "console.log"
     assert str(console) in str(err.value)
     assert "Linux version" in console.read_text(errors="replace")  # the log is kept
-    assert qemu_processes(workdir) == [] and not left(lab)
+    assert qemu_processes(workdir) == [] and lab.netns.name not in namespaces()
 
 
 def test_node_that_dies_while_booting(images):

@@ -4,7 +4,8 @@ guest and only that link. (A node's hard power-off and its boot again are the cl
 
 from sanappliance.lab.qemu import mac
 
-SHARED = "/dev/disk/by-id/virtio-sbd0"
+from .helpers import SBD as SHARED
+
 SECTOR = 100_000  # 51 MB into the 64 MB disk: far past the SBD header and slots that init writes later
 
 
