@@ -3,11 +3,11 @@ initiator in the lab's network namespace, all in one run.
 
 The cluster is formed with sanctl, a replicated pool made with `sanctl /pools create_replicated`, then for each
 configuration the pool's target serves N LUNs and the node serving the pool is powered off (qemu killed) while the
-initiator writes through the floating address; the survivor fences it, promotes and serves again. Measured from the
-kill: the survivor's crm_mon phases (drbd.drill: failure seen, fencing confirmed, DRBD promoted, VG, volumes,
-address, target(s) up) and the initiator's first acknowledged write; every acknowledged write is checked on the
-survivor's disk. The dead node is booted again and resynced before the next round (the pool stays where it is: the
-next round powers off the other node).
+initiator writes to the last LUN through the floating address; the survivor fences it, promotes and serves again.
+Measured from the kill: the survivor's crm_mon phases (drbd.drill: failure seen, fencing confirmed, DRBD promoted,
+VG, volumes, address, target(s) up) and the initiator's first acknowledged write; every acknowledged write is
+checked on the survivor's disk. The dead node is booted again and resynced before the next round (the pool stays
+where it is: the next round powers off the other node).
 
 * the appliance's agent (ocf:sanappliance:target, the whole target in one rtslib pass) with 1, 64 and 256 LUNs;
 * the stock resource-agents configuration on the same pool: ocf:heartbeat:iSCSITarget (implementation lio-t) and one
@@ -41,7 +41,7 @@ IQN = "iqn.2026-12.org.sanappliance:bench"
 HOST = "iqn.1994-05.com.example:benchhost"
 USER, SECRET = "benchuser", "bench-secret-4711"
 LUN_SIZE = "4M"
-LUN_BLOCKS = 1024  # the stream's 4 KiB blocks: all of LUN 0
+LUN_BLOCKS = 1024  # the stream's 4 KiB blocks: all of the LUN written
 APPLIANCE_LUNS = (1, 64, 256)
 STOCK_LUNS = (1, 16, 64)
 IDS = PoolIds("p1")
@@ -207,12 +207,15 @@ def wait_served(lab: Lab, ids: tuple[str, ...], timeout: float = 1800) -> None:
     lab.wait_until(served, timeout, f"{', '.join(ids[:3])}... started", 3)
 
 
-def power_off(lab: Lab, label: str, stock: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Kill the serving node under the initiator's writes; the phases until its first acknowledged write."""
+def power_off(lab: Lab, label: str, luns: int, stock: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Kill the serving node under the initiator's writes to the target's last LUN (the stock group starts its LUNs
+    one after another, that one last; the appliance's agent makes them all in one pass); the phases until the first
+    acknowledged write after the kill."""
     lost = promoted(lab.node("node1"))
     survivor = lab.node(other(lost))
     user, secret = ("", "") if stock else (USER, SECRET)
-    io = Stream(lab, FIP, IQN, HOST, user, secret, blocks=LUN_BLOCKS).start()
+    lun = luns - 1  # volume v{lun}
+    io = Stream(lab, FIP, IQN, HOST, user, secret, lun=lun, blocks=LUN_BLOCKS).start()
     try:
         lab.wait_until(lambda: io.acked() >= 20, 300, "the initiator writing", 1)
         move = move_of(survivor, "p1", lost, survivor.name, True)
@@ -221,8 +224,8 @@ def power_off(lab: Lab, label: str, stock: tuple[str, ...] = ()) -> dict[str, An
         phases = watch(survivor, move, io, t0, timeout=3600, targets=stock)
     finally:
         io.finish()
-    wrong = lost_writes(survivor, "/dev/san-p1/v0", io)
-    result = {"config": label, "lost": lost, "phases_s": phases, "writes_acked": io.acked(),
+    wrong = lost_writes(survivor, f"/dev/san-p1/v{lun}", io)
+    result = {"config": label, "lost": lost, "lun_written": lun, "phases_s": phases, "writes_acked": io.acked(),
               "writes_failed": len(io.failed()), "blocks_wrong": len(wrong)}
     if D.PROMOTED in phases and FIRST_WRITE in phases:
         result["work_s"] = round(phases[FIRST_WRITE] - phases[D.PROMOTED], 1)
@@ -244,13 +247,13 @@ def run(images: Images, workdir: Path, *, appliance: tuple[int, ...] = APPLIANCE
         for luns in appliance:
             appliance_target(lab, luns)
             say(f"appliance target with {luns} LUNs served; powering off the primary")
-            results["rounds"].append({"luns": luns, **power_off(lab, f"appliance agent, {luns} LUNs")})
+            results["rounds"].append({"luns": luns, **power_off(lab, f"appliance agent, {luns} LUNs", luns)})
             say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         for luns in stock:
             ids = stock_target(lab, luns)
             say(f"stock target with {luns} LUNs served; powering off the primary")
-            results["rounds"].append({"luns": luns, **power_off(lab, f"stock agents, {luns} LUNs", ids)})
+            results["rounds"].append({"luns": luns, **power_off(lab, f"stock agents, {luns} LUNs", luns, ids)})
             say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         results["accel"] = lab.node("node1").wiring.accel

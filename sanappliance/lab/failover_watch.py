@@ -34,18 +34,24 @@ def watch(survivor: Any, move: D.Move, io: Stream, t0: float, *, timeout: float 
     """Seconds from t0 to each phase the survivor shows, then the first acknowledged write and the initiator's
     longest outage. `targets`: other resource ids that stand for the targets (the stock agents)."""
     tracker = D.Tracker(move)
+    stock_up: float | None = None  # the tracker knows only the appliance's targets: with none it says "up" at once
     while time.monotonic() < t0 + timeout:
         found = status(survivor)
         elapsed = time.monotonic() - t0
         tracker.update(elapsed, found, None)
-        if targets and D.PROMOTED in tracker.times and all(
+        if targets and stock_up is None and D.PROMOTED in tracker.times and all(
                 r.role == "Started" and r.nodes == (survivor.name,) for r in found.resources if r.id in targets):
-            tracker.times.setdefault(D.TARGETS, round(elapsed, 1))
+            stock_up = round(elapsed, 1)
+        up = stock_up is not None if targets else D.TARGETS in tracker.times
         back = io.outage(t0)[1]
-        if D.TARGETS in tracker.times and back is not None and back - t0 >= tracker.times.get(D.PROMOTED, 0):
+        if up and back is not None and back - t0 >= tracker.times.get(D.PROMOTED, 0):
             break
         time.sleep(1)
     phases = {k: v for k, v in tracker.times.items() if k != D.INITIATOR}
+    if targets:
+        phases.pop(D.TARGETS, None)
+        if stock_up is not None:
+            phases[D.TARGETS] = stock_up
     gap, back = io.outage(t0)
     if back is not None and D.TARGETS in phases:
         phases[FIRST_WRITE] = round(back - t0, 1)

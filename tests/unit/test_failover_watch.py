@@ -3,6 +3,7 @@ look and a stand-in initiator stream (the real ones: tests/vm/cluster/test_5_fai
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 from sanappliance.cluster import cib as ccib
@@ -11,7 +12,7 @@ from sanappliance.drbd import drill as D
 from sanappliance.lab import failover_watch as W
 from sanappliance.model.partition import partition
 from tests.unit.cluster_samples import two_nodes
-from tests.unit.drbd_samples import config
+from tests.unit.drbd_samples import IQN, config
 
 from .test_drill import crm_mon
 
@@ -59,3 +60,19 @@ def test_no_write_after_the_targets_means_no_first_write(monkeypatch):
     survivor = Survivor([crm_mon(promoted="node2", group_on="node2")])
     phases = W.watch(survivor, W.move_of(survivor, "p1", "node1", "node2", False), Io(back=None), 0.0, timeout=20)
     assert D.TARGETS in phases and W.FIRST_WRITE not in phases
+
+
+def test_stock_targets_are_up_when_their_own_resources_are_started(monkeypatch):
+    # the stock rounds of bench-failover: the pool's configuration has no target of the appliance, so the drill's
+    # tracker has none to wait for; the stock primitives' ids say when the targets are up
+    clock = iter(float(t) for t in range(0, 10_000))
+    monkeypatch.setattr(W.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(W.time, "sleep", lambda s: None)
+    stock = f"san-p1-target-{IQN.replace(':', '_')}"
+    survivor = Survivor([crm_mon(promoted="node2", group_on="node2", started=("vg", "volumes", "ips"))] * 4
+                        + [crm_mon(promoted="node2", group_on="node2")])
+    cfg = replace(config(), targets=())
+    move = D.Move(cfg.pool("p1"), cfg, "node1", "node2", False)
+    phases = W.watch(survivor, move, Io(back=50.0), 0.0, timeout=100, targets=(stock,))
+    assert phases[D.PROMOTED] < phases[D.TARGETS] and phases[D.TARGETS] > phases[D.ADDRESSES], phases
+    assert phases[W.FIRST_WRITE] == 50.0
