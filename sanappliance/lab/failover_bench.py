@@ -225,8 +225,8 @@ def power_off(lab: Lab, label: str, luns: int, stock: tuple[str, ...] = ()) -> d
     finally:
         io.finish()
     wrong = lost_writes(survivor, f"/dev/san-p1/v{lun}", io)
-    result = {"config": label, "lost": lost, "lun_written": lun, "phases_s": phases, "writes_acked": io.acked(),
-              "writes_failed": len(io.failed()), "blocks_wrong": len(wrong)}
+    result = {"luns": luns, "config": label, "lost": lost, "lun_written": lun, "phases_s": phases,
+              "writes_acked": io.acked(), "writes_failed": len(io.failed()), "blocks_wrong": len(wrong)}
     if D.PROMOTED in phases and FIRST_WRITE in phases:
         result["work_s"] = round(phases[FIRST_WRITE] - phases[D.PROMOTED], 1)
     started = time.monotonic()
@@ -247,13 +247,13 @@ def run(images: Images, workdir: Path, *, appliance: tuple[int, ...] = APPLIANCE
         for luns in appliance:
             appliance_target(lab, luns)
             say(f"appliance target with {luns} LUNs served; powering off the primary")
-            results["rounds"].append({"luns": luns, **power_off(lab, f"appliance agent, {luns} LUNs", luns)})
+            results["rounds"].append(power_off(lab, f"appliance agent, {luns} LUNs", luns))
             say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         for luns in stock:
             ids = stock_target(lab, luns)
             say(f"stock target with {luns} LUNs served; powering off the primary")
-            results["rounds"].append({"luns": luns, **power_off(lab, f"stock agents, {luns} LUNs", luns, ids)})
+            results["rounds"].append(power_off(lab, f"stock agents, {luns} LUNs", luns, ids))
             say(json.dumps(results["rounds"][-1]))
             _save(workdir, results)
         results["accel"] = lab.node("node1").wiring.accel

@@ -47,11 +47,9 @@ def watch(survivor: Any, move: D.Move, io: Stream, t0: float, *, timeout: float 
         if up and back is not None and back - t0 >= tracker.times.get(D.PROMOTED, 0):
             break
         time.sleep(1)
-    phases = {k: v for k, v in tracker.times.items() if k != D.INITIATOR}
-    if targets:
-        phases.pop(D.TARGETS, None)
-        if stock_up is not None:
-            phases[D.TARGETS] = stock_up
+    phases = {k: v for k, v in tracker.times.items() if k != D.INITIATOR and not (targets and k == D.TARGETS)}
+    if stock_up is not None:
+        phases[D.TARGETS] = stock_up
     gap, back = io.outage(t0)
     if back is not None and D.TARGETS in phases:
         phases[FIRST_WRITE] = round(back - t0, 1)
