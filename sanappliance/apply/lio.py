@@ -156,22 +156,31 @@ class Executor:
                 progress(action)
 
     # deletions
-    # The ACLs go first: rtslib's LUN.delete looks for the mapped LUNs that point to it in every ACL of the TPG, so
-    # a TPG deleted whole went through all its mapped LUNs once per LUN (256 LUNs with one ACL: 65536 look-ups,
-    # more than the stop's timeout under TCG, and the node was fenced for a failed stop).
-    def _without_acls(self, tpgs: Iterable[Any]) -> None:
+    # A TPG deleted whole is first disabled, which ends its sessions, and only then loses its ACLs. rtslib deletes
+    # an ACL's mapped LUNs before the ACL, and the kernel ends the ACL's sessions only with the ACL. In between, a
+    # live session's commands to LUN 0 reach LIO's virtual LUN 0, which answers every write with DATA PROTECT.
+    # Linux makes that a target error (EREMOTEIO), and dm-multipath hands it up to the application in place of
+    # queueing it: one write failed that way during a pool move in CI. Commands cut by a closed session are
+    # retried by the initiator.
+    # The ACLs go before the LUNs: rtslib's LUN.delete looks for the mapped LUNs that point to it in every ACL of
+    # the TPG, so a TPG deleted whole went through all its mapped LUNs once per LUN (256 LUNs with one ACL: 65536
+    # look-ups, more than the stop's timeout under TCG, and the node was fenced for a failed stop).
+    def _without_sessions_and_acls(self, tpgs: Iterable[Any]) -> None:
+        tpgs = list(tpgs)
+        for tpg in tpgs:
+            tpg.enable = False  # (rtslib writes only a change: the kernel refuses to disable a TPG twice)
         for tpg in tpgs:
             for acl in list(tpg.node_acls):
                 acl.delete()
 
     def do_DeleteTarget(self, a: P.DeleteTarget) -> None:
         target = self.target(a.target)
-        self._without_acls(target.tpgs)
+        self._without_sessions_and_acls(target.tpgs)
         target.delete()
 
     def do_DeleteTpg(self, a: P.DeleteTpg) -> None:
         tpg = self.tpg(a.target, a.tag)
-        self._without_acls((tpg,))
+        self._without_sessions_and_acls((tpg,))
         tpg.delete()
 
     def do_DeleteAcl(self, a: P.DeleteAcl) -> None:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .secret_file import secret_object
+
 BLOCK = 4096
 BLOCKS = 8192  # 32 MiB of the volume
 PACE = 0.05  # seconds between writes: about 20 a second, so the stream wraps only after several minutes
@@ -59,7 +61,7 @@ class Stream:
                 f"initiator-name={self.initiator}")
         argv = ["/usr/bin/stdbuf", "-oL", "-eL", "/usr/bin/qemu-io", "--image-opts"]
         if self.user:  # CHAP
-            argv += ["--object", f"secret,id=sec0,data={self.secret}"]
+            argv += ["--object", secret_object(self.secret)]
             opts += f",user={self.user},password-secret=sec0"
         argv.append(opts)
         netns = self.lab.netns  # type: ignore[attr-defined]

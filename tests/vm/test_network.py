@@ -16,6 +16,7 @@ import pytest
 from sanappliance.lab import Forward, LabSpec, NodeSpec, default_networks
 from sanappliance.lab.disks import make_seed_disk
 from sanappliance.lab.qemu import mac
+from sanappliance.lab.secret_file import secret_object
 from sanappliance.lab.vlan import VlanEndpoint
 
 from ..unit.targetd_client import Client
@@ -188,7 +189,7 @@ def test_the_bond_keeps_connectivity_when_either_link_is_cut(lab):
 
 def qemu_io(lab, portal: str, command: str):
     opts = f"driver=iscsi,transport=tcp,portal={portal}:3260,target={TARGET},lun=0,initiator-name={INITIATOR}"
-    argv = ["/usr/bin/qemu-io", "--image-opts", "--object", f"secret,id=sec0,data={SECRET}",
+    argv = ["/usr/bin/qemu-io", "--image-opts", "--object", secret_object(SECRET),
             f"{opts},user={USER},password-secret=sec0", "-c", command]
     return lab.netns.exec(argv, check=False, timeout=120)
 

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
+from sanappliance.lab.secret_file import secret_object
 
 from .conftest import start_lab, stop_lab
 
@@ -33,7 +34,7 @@ def qemu_io(lab, command: str, lun: int, initiator=GOOD, user=USER, secret=SECRE
     opts = f"driver=iscsi,transport=tcp,portal={portal}:3260,target={target},lun={lun},initiator-name={initiator}"
     argv = ["/usr/bin/qemu-io", "--image-opts"]
     if user:
-        argv = [*argv, "--object", f"secret,id=sec0,data={secret}"]
+        argv = [*argv, "--object", secret_object(secret)]
         opts += f",user={user},password-secret=sec0"
     return lab.netns.exec([*argv, opts, "-c", command], check=False, timeout=120)
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 import pytest
 
 from sanappliance.lab import Disk, LabSpec, NodeSpec, default_networks
+from sanappliance.lab.secret_file import secret_object
 from sanappliance.lio.clustered import config_param
 from sanappliance.model.config import Acl, Chap, Config, Lun, MappedLun, Pool, Target, Tpg, Volume, VolumeKind
 
@@ -31,6 +32,7 @@ USER, SECRET = "agentuser", "agent-secret-4711"
 DISK = "/dev/disk/by-id/virtio-data1"
 MIB = 2**20
 MANY = 64
+ROUNDS = 6  # stops and starts under one session's I/O
 REPORT = BUILD / "reports" / "target-agent.json"
 # measured in an appliance VM on these machines (issue 6): the stock agents, run directly, under TCG
 STOCK = {"iSCSITarget_start_s": 7.2, "iSCSILogicalUnit_start_s_per_lun": 6.7, "iSCSILogicalUnit_stop_s_per_lun": 4.8}
@@ -90,7 +92,7 @@ def portal(lab) -> str:
 def qemu_io_argv(lab, lun: int, *, secret: str = SECRET, target: str = TARGET) -> list[str]:
     opts = (f"driver=iscsi,transport=tcp,portal={portal(lab)}:3260,target={target},lun={lun},"
             f"initiator-name={HOST},user={USER},password-secret=sec0")
-    return ["/usr/bin/qemu-io", "--image-opts", "--object", f"secret,id=sec0,data={secret}", opts]
+    return ["/usr/bin/qemu-io", "--image-opts", "--object", secret_object(secret), opts]
 
 
 def qemu_io(lab, command: str, lun: int, **kw):
@@ -218,6 +220,40 @@ def test_monitor_finds_a_half_there_target(lab):
     rc, err, _ = agent(node, "monitor", config(("v1", "v2")))
     assert rc == 1 and "enable" in err and "ocf-exit-reason:" in err, err
     assert agent(node, "start", config(("v1", "v2")))[0] == 0 and agent(node, "monitor", config(("v1", "v2")))[0] == 0
+
+
+def test_a_stop_under_io_closes_the_session_before_lun_0_leaves_it(lab):
+    """Stop and start again, round after round, under one session's back-to-back writes and read-verifies on LUN
+    0: the initiator sees its connection close and retries once the target is back, and no command is answered
+    wrongly. (When the ACLs went first, rtslib took LUN 0 out of the ACL while the session lived, and commands
+    reached LIO's virtual LUN 0: writes answered DATA PROTECT, qemu-io's "Permission denied", a Linux initiator's
+    EREMOTEIO; reads zeros. That window was a few milliseconds wide, so this test seldom caught it: the order
+    itself is tests/unit/test_lio_executor.py's.)"""
+    node = lab.node("node1")
+    cfg = config(("v1", "v2"))
+    assert agent(node, "start", cfg)[0] == 0  # (already there after the tests before: a no-op)
+    io = Io(lab, 0)
+    stops = []
+    try:
+        for _ in range(ROUNDS):
+            seen = io.count()
+            lab.wait_until(lambda seen=seen: io.done(seen + 10), 120, "qemu-io doing I/O on LUN 0")
+            rc, err, seconds = agent(node, "stop", cfg)
+            assert rc == 0, err
+            stops.append(seconds)
+            rc, err, _ = agent(node, "start", cfg)
+            assert rc == 0, err
+        ended = time.monotonic()
+        lab.wait_until(lambda: sum(1 for t, _ in io.lines if t > ended) >= 10, 180, "I/O after the last start")
+    finally:
+        lines = io.finish()
+    ops = [line for _, line in lines if line.startswith(("wrote ", "read "))]
+    trouble = [line for _, line in lines if any(w in line.lower() for w in ("fail", "error", "denied"))]
+    notices = [line for line in trouble if "CheckCondition" in line]  # a unit attention, retried by the initiator
+    assert not [t for t in trouble if t not in notices], "\n".join(trouble)
+    assert io.proc.returncode == 0, "\n".join(line for _, line in lines[-20:])
+    RESULTS["stop_under_io"] = {"rounds": ROUNDS, "io_ops": len(ops), "io_errors": 0,
+                                "stop_s_max": round(max(stops), 2)}
 
 
 def test_stop_leaves_nothing(lab):

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from sanappliance.lab import Disk, Forward, LabSpec, NodeSpec, default_networks
+from sanappliance.lab.secret_file import secret_object
 
 from ..unit.targetd_client import Client
 from .conftest import start_lab, stop_lab
@@ -56,7 +57,7 @@ def api(lab, tmp_path_factory):
 def qemu_io(lab, target: str, command: str, lun: int = 0, user=IN_USER, secret=IN_PASS):
     portal = lab.address("node1", "storage")
     opts = f"driver=iscsi,transport=tcp,portal={portal}:3260,target={target},lun={lun},initiator-name={HOST}"
-    argv = ["/usr/bin/qemu-io", "--image-opts", "--object", f"secret,id=sec0,data={secret}",
+    argv = ["/usr/bin/qemu-io", "--image-opts", "--object", secret_object(secret),
             f"{opts},user={user},password-secret=sec0", "-c", command]
     return lab.netns.exec(argv, check=False, timeout=120)
 

@@ -17,6 +17,7 @@ import time
 from sanappliance.drbd import lvm
 from sanappliance.drbd.cib import PoolIds
 from sanappliance.drbd.status import Device, parse_proc_drbd
+from sanappliance.lab.secret_file import secret_object
 from sanappliance.lab.stream import Stream, lost_writes
 
 from ..conftest import BUILD
@@ -59,7 +60,7 @@ def stream(lab, lun: int = 0) -> Stream:
 def qemu_io(lab, command: str, lun: int = 0):
     opts = (f"driver=iscsi,transport=tcp,portal={FIP}:3260,target={IQN},lun={lun},initiator-name={HOST},"
             f"user={USER},password-secret=sec0")
-    return lab.netns.exec(["/usr/bin/qemu-io", "--image-opts", "--object", f"secret,id=sec0,data={SECRET}", opts,
+    return lab.netns.exec(["/usr/bin/qemu-io", "--image-opts", "--object", secret_object(SECRET), opts,
                            "-c", command], check=False, timeout=180)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import xml.etree.ElementTree as ET
 
 from sanappliance.drbd.cib import PoolIds
 from sanappliance.lab.guest_stream import GuestStream
@@ -52,6 +53,20 @@ def clone_nodes(node, clone: str) -> list[str]:
 def served_on(node) -> str:
     found = {tuple(nodes) for nodes in group(node).values()}
     return found.pop()[0] if len(found) == 1 and () not in found else ""
+
+
+def starts_since(node, since: float) -> dict[str, float]:
+    """Each of the pool's group members started on `node` after `since` (the node's clock, epoch seconds) ->
+    seconds from `since` to the end of that start (the CIB's operation history: last-rc-change)."""
+    members = set(group(node))
+    status = ET.fromstring(node.sh("cibadmin --query --scope status").stdout)
+    found = {}
+    for rsc in status.findall(f".//node_state[@uname='{node.name}']/lrm/lrm_resources/lrm_resource"):
+        for op in rsc.findall("lrm_rsc_op[@operation='start']"):
+            done = float(op.get("last-rc-change", "0"))
+            if rsc.get("id") in members and done >= since and op.get("rc-code") == "0":
+                found[rsc.get("id")] = round(done - since, 1)
+    return dict(sorted(found.items(), key=lambda kv: kv[1]))
 
 
 def mp_paths(node, name: str) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from .helpers import (
 )
 from .test_4_replication import other_of, promoted, stream
 from .test_5_failover import check_writes, expect, keep, phases
-from .test_7_shared import ALIAS, CLIENT, DEVICE, IQN, POOL, STATE, VOLUME, served_on
+from .test_7_shared import ALIAS, CLIENT, DEVICE, IQN, POOL, STATE, VOLUME, served_on, starts_since
 
 NAMES: dict[str, str] = {}
 
@@ -33,6 +33,7 @@ def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_wr
     try:
         lab.wait_until(lambda: io.acked() >= 40, 120, "the initiator writing through the floating address")
         expect(lab, survivor, lost, fencing=True)
+        clock = float(survivor.sh("date +%s.%N").stdout)  # the survivor's, for the shared pool's starts
         t0 = time.monotonic()
         lab.node(lost).kill()
         seen = phases(lab, survivor, lost, io, t0)  # fencing confirmed among them
@@ -58,7 +59,7 @@ def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_wr
     shared_io.finish()
     keep(f"power-off of {lost}: the shared pool's client", {
         "writes_acked": sum(1 for w in shared_io.writes if w.acked), "writes_failed": len(shared_io.failed()),
-        "longest_gap_s": round(shared_io.longest_gap(), 1)})
+        "longest_gap_s": round(shared_io.longest_gap(), 1), "pool_started_s": starts_since(survivor, clock)})
     record(f"{lost} powered off: the longest pause of the shared pool's client writes", shared_io.longest_gap())
     assert shared_io.failed() == [], shared_io.failed()[:5]
     problems = lost_writes(survivor, DEVICE, shared_io)
