@@ -55,9 +55,10 @@ def served_on(node) -> str:
     return found.pop()[0] if len(found) == 1 and () not in found else ""
 
 
-def starts_since(node, since: float) -> dict[str, float]:
-    """Each of the pool's group members started on `node` after `since` (the node's clock, epoch seconds) ->
-    seconds from `since` to the end of that start (the CIB's operation history: last-rc-change)."""
+def starts_since(node, since: float) -> dict[str, dict[str, float]]:
+    """Each of the pool's group members started on `node` after `since` (the node's clock, epoch seconds) -> when
+    that start ended, in seconds from `since`, and how long the agent ran (the CIB's operation history:
+    last-rc-change, exec-time)."""
     members = set(group(node))
     status = ET.fromstring(node.sh("cibadmin --query --scope status").stdout)
     found = {}
@@ -65,8 +66,9 @@ def starts_since(node, since: float) -> dict[str, float]:
         for op in rsc.findall("lrm_rsc_op[@operation='start']"):
             done = float(op.get("last-rc-change", "0"))
             if rsc.get("id") in members and done >= since and op.get("rc-code") == "0":
-                found[rsc.get("id")] = round(done - since, 1)
-    return dict(sorted(found.items(), key=lambda kv: kv[1]))
+                found[rsc.get("id")] = {"ended_s": round(done - since, 1),
+                                        "ran_s": round(int(op.get("exec-time", "0")) / 1000, 1)}
+    return dict(sorted(found.items(), key=lambda kv: kv[1]["ended_s"]))
 
 
 def mp_paths(node, name: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ import time
 
 from sanappliance.lab.stream import lost_writes
 
+from ..conftest import BUILD
 from .helpers import (
     TIMEOUTS,
     fenced_ok,
@@ -22,6 +23,7 @@ from .test_5_failover import check_writes, expect, keep, phases
 from .test_7_shared import ALIAS, CLIENT, DEVICE, IQN, POOL, STATE, VOLUME, served_on, starts_since
 
 NAMES: dict[str, str] = {}
+LOGS = BUILD / "test-logs" / "cluster-power-off"
 
 
 def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_write(lab):
@@ -61,6 +63,9 @@ def test_hard_power_off_of_the_primary_the_survivor_serves_every_acknowledged_wr
         "writes_acked": sum(1 for w in shared_io.writes if w.acked), "writes_failed": len(shared_io.failed()),
         "longest_gap_s": round(shared_io.longest_gap(), 1), "pool_started_s": starts_since(survivor, clock)})
     record(f"{lost} powered off: the longest pause of the shared pool's client writes", shared_io.longest_gap())
+    story = survivor.sh(f"journalctl -o short-precise --since=@{int(clock)} --no-pager", check=False).stdout
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"{survivor.name}-after-power-off.txt").write_text(story)  # the survivor's takeover, kept also on a pass
     assert shared_io.failed() == [], shared_io.failed()[:5]
     problems = lost_writes(survivor, DEVICE, shared_io)
     assert problems == [], f"{len(problems)} blocks wrong of {len(shared_io.expected())}: {problems[:10]}"
