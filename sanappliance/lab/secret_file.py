@@ -21,11 +21,12 @@ def _directory() -> Path:
     return _DIR[0]
 
 
-def secret_object(secret: str, ident: str = "sec0") -> str:
-    """The qemu `--object` value that reads `secret` from a file only this user can read."""
+def secret_object(secret: str) -> str:
+    """The qemu `--object` value (id sec0, as the callers' password-secret= names it) that reads `secret` from a
+    file only this user can read."""
     path = _directory() / hashlib.sha256(secret.encode()).hexdigest()[:16]
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secret)
-    return f"secret,id={ident},file={path}"
+    return f"secret,id=sec0,file={path}"
