@@ -15,6 +15,7 @@ from pathlib import Path
 from sanappliance.apply.runner import run, tool
 
 from .accel import choose_accel
+from .digest import console_end, notable
 from .netns import LabNetns
 from .node import Node
 from .qemu import Wiring, mac
@@ -235,6 +236,29 @@ class Lab:
         if self.spec.node(name).boot is Boot.LAB:
             self.configure_networks(name)
         return seconds
+
+    def digest(self, seconds: float, limit: int = 30) -> str:
+        """Each node's notable journal lines of the last `seconds` (see digest.NOTABLE), or, for a node that is
+        gone, qemu's exit code and the end of its console: what a failed test prints of its lab."""
+        parts = []
+        for node in self.nodes.values():
+            if not node.alive():
+                code = node.proc.returncode if node.proc is not None else None
+                console = node.paths.console_log.read_bytes().decode(errors="replace") \
+                    if node.paths.console_log.exists() else ""
+                parts.append(f"== {node.name}: not running (qemu exit code {code}); its console ends:")
+                parts.extend(console_end(console, 12))
+                continue
+            try:
+                journal = node.agent.exec(["/usr/bin/journalctl", "-b", "--no-pager", "-o", "short-monotonic",
+                                           f"--since=-{int(seconds) + 1}s"], timeout=30).stdout
+            except (LabError, OSError) as e:
+                parts.append(f"== {node.name}: its journal could not be read: {e}")
+                continue
+            lines = notable(journal, limit)
+            parts.append(f"== {node.name}: {len(lines)} notable journal lines of the last {int(seconds)} s")
+            parts.extend(lines)
+        return "\n".join(parts)
 
     def collect_logs(self, dest: Path) -> Path:
         for node in self.nodes.values():
