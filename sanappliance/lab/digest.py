@@ -31,3 +31,11 @@ def console_end(console: str, lines: int) -> list[str]:
     """The last `lines` non-empty lines of a console log (carriage returns and escape sequences dropped)."""
     clean = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", console.replace("\r", ""))
     return [line for line in clean.splitlines() if line.strip() and not LEFT_OUT.search(line)][-lines:]
+
+
+def host_line(loadavg: str, ps: str, top: int = 5) -> str:
+    """The host's load and its busiest processes (`ps -eo pcpu,etimes,comm --sort=-pcpu` output, header first): a
+    failure in a slow lab may be the host's, not the nodes'."""
+    rows = [line.split(None, 2) for line in ps.splitlines()[1:] if len(line.split(None, 2)) == 3]
+    busiest = ", ".join(f"{comm} {pcpu}% for {int(secs) // 60} min" for pcpu, secs, comm in rows[:top])
+    return f"host: load average {' '.join(loadavg.split()[:3])}; busiest: {busiest}"

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from sanappliance.apply.runner import run, tool
+from sanappliance.errors import SanError
 
 from .accel import choose_accel
-from .digest import console_end, notable
+from .digest import console_end, host_line, notable
 from .netns import LabNetns
 from .node import Node
 from .qemu import Wiring, mac
@@ -240,7 +241,11 @@ class Lab:
     def digest(self, seconds: float, limit: int = 30) -> str:
         """Each node's notable journal lines of the last `seconds` (see digest.NOTABLE), or, for a node that is
         gone, qemu's exit code and the end of its console: what a failed test prints of its lab."""
-        parts = []
+        try:
+            ps = run([tool("ps", "procps"), "-eo", "pcpu,etimes,comm", "--sort=-pcpu"], check=False).stdout
+            parts = [host_line(Path("/proc/loadavg").read_text(), ps)]
+        except (SanError, OSError) as e:
+            parts = [f"host: its load could not be read: {e}"]
         for node in self.nodes.values():
             if not node.alive():
                 code = node.proc.returncode if node.proc is not None else None

@@ -1,6 +1,6 @@
 """The lines a failed VM test prints of its nodes' journals and consoles."""
 
-from sanappliance.lab.digest import console_end, notable
+from sanappliance.lab.digest import console_end, host_line, notable
 
 JOURNAL = """\
 [ 1201.1] node2 pacemaker-controld[812]: notice: Initiating monitor operation san-dlm_monitor_10000 on node1
@@ -42,3 +42,11 @@ def test_secrets_and_the_guest_agents_echo_of_test_commands_are_left_out():
     assert notable(journal, 10) == ["[ 55.9] node1 LVM-activate[404]: ERROR: VG not found"]
     console = "*** sanappliance API user admin, password: HTuRh\nroot@node1:~# \n"
     assert console_end(console, 5) == ["root@node1:~# "]
+
+
+def test_host_line_names_the_load_and_the_busiest_processes():
+    ps = ("%CPU ELAPSED COMMAND\n 87.8    2770 sh\n 66.7     615 qemu-system-x86\n  6.7     616 python\n"
+          "  0.3    3209 kdamond.0\n")
+    line = host_line("3.41 2.90 2.11 5/301 4242\n", ps, top=3)
+    assert line == ("host: load average 3.41 2.90 2.11; busiest: sh 87.8% for 46 min, "
+                    "qemu-system-x86 66.7% for 10 min, python 6.7% for 10 min")

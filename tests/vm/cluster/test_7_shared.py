@@ -55,6 +55,13 @@ def served_on(node) -> str:
     return found.pop()[0] if len(found) == 1 and () not in found else ""
 
 
+def serving(node) -> str:
+    """The node that serves the whole group; fails naming where each member is when no one node does."""
+    here = served_on(node)
+    assert here, f"the shared pool is not served on one node: {group(node)}"
+    return here
+
+
 def starts_since(node, since: float) -> dict[str, dict[str, float]]:
     """Each of the pool's group members started on `node` after `since` (the node's clock, epoch seconds) -> when
     that start ended, in seconds from `since`, and how long the agent ran (the CIB's operation history:
@@ -204,7 +211,7 @@ def _keeps_writing(lab, io, seconds: float, what: str) -> int:
 
 def test_a_pulled_backend_path_and_a_cut_client_network_leave_the_writes_going(lab):
     io, name = STATE["stream"], STATE["map"]
-    here = lab.node(served_on(lab.node("node1")))
+    here = lab.node(serving(lab.node("node1")))
     client = lab.node(CLIENT)
     here.set_path(SHELF.serial, 0, False)
     try:
@@ -242,7 +249,7 @@ def test_the_pool_moves_with_sanctl_and_goes_where_p1_is_served(lab):
     node off and both pools fail over at once."""
     node1 = lab.node("node1")
     io = STATE["stream"]
-    here = served_on(node1)
+    here = serving(node1)
     has_p1 = mon(node1).find(".//clone[@id='san-p1-drbd-clone']") is not None
     target = promoted(node1) if has_p1 else other_of(here)  # (p1 is there unless test_4 was left out)
     if here == target:  # move it away and back: a real move either way
