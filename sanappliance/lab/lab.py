@@ -38,6 +38,12 @@ def require_free(port: int, what: str) -> None:
                            value=port) from exc
 
 
+# one line from inside a node: its load average and the memory it has left
+LOAD_AND_MEMORY = ("printf 'load %s %s %s, ' $(cut -d' ' -f1-3 /proc/loadavg); "
+                   "awk '/^MemTotal/ {t=$2} /^MemAvailable/ {a=$2} "
+                   "END {printf \"%d of %d MiB available\", a/1024, t/1024}' /proc/meminfo")
+
+
 class Lab:
     """Use as a context manager: `with Lab(spec, images, workdir) as lab: lab.node("node1").sh("...")`."""
 
@@ -254,14 +260,17 @@ class Lab:
                 parts.append(f"== {node.name}: not running (qemu exit code {code}); its console ends:")
                 parts.extend(console_end(console, 12))
                 continue
+            script = (f"{LOAD_AND_MEMORY}; echo; journalctl -b --no-pager -o short-monotonic "
+                      f"--since=-{int(seconds) + 1}s")
             try:
-                journal = node.agent.exec(["/usr/bin/journalctl", "-b", "--no-pager", "-o", "short-monotonic",
-                                           f"--since=-{int(seconds) + 1}s"], timeout=30).stdout
+                out = node.agent.exec(["/bin/sh", "-c", script], timeout=30).stdout
             except (LabError, OSError) as e:
                 parts.append(f"== {node.name}: its journal could not be read: {e}")
                 continue
+            header, _, journal = out.partition("\n")
             lines = notable(journal, limit)
-            parts.append(f"== {node.name}: {len(lines)} notable journal lines of the last {int(seconds)} s")
+            parts.append(f"== {node.name} ({header.strip()}): {len(lines)} notable journal lines of the last "
+                         f"{int(seconds)} s")
             parts.extend(lines)
         return "\n".join(parts)
 
