@@ -263,7 +263,7 @@ class Lab:
             script = (f"{LOAD_AND_MEMORY}; echo; journalctl -b --no-pager -o short-monotonic "
                       f"--since=-{int(seconds) + 1}s")
             try:
-                out = node.agent.exec(["/bin/sh", "-c", script], timeout=30).stdout
+                out = node.run(["/bin/sh", "-c", script], timeout=30).stdout
             except (LabError, OSError) as e:
                 parts.append(f"== {node.name}: its journal could not be read: {e}")
                 continue
