@@ -15,7 +15,7 @@ NOTABLE = re.compile(
     r"|Token has not been received|A processor failed|Node \S+ (is now )?lost|left the membership"
     r"|sbd\[\d+\]: .*(warning|error|Latency|outdated|[Rr]eset|fenc)"
     r"|ERROR:|\berror: |\bcrit: "
-    r"|blocked for more than|watchdog: |i6300esb|Oops|BUG:|Out of memory")
+    r"|blocked for more than|watchdog: |Oops|BUG:|Out of memory")
 # the guest agent logs every command the tests run (their words are not the node's), and a line that may carry a
 # secret (the first boot's API password on the console, CHAP in a command) is never printed
 LEFT_OUT = re.compile(r"qemu-ga\[|NMI watchdog|(?i:password|secret)")

@@ -255,10 +255,8 @@ class Lab:
         for node in self.nodes.values():
             if not node.alive():
                 code = node.proc.returncode if node.proc is not None else None
-                console = node.paths.console_log.read_bytes().decode(errors="replace") \
-                    if node.paths.console_log.exists() else ""
                 parts.append(f"== {node.name}: not running (qemu exit code {code}); its console ends:")
-                parts.extend(console_end(console, 12))
+                parts.extend(console_end(node.log_tail(node.paths.console_log, 200), 12))
                 continue
             script = (f"{LOAD_AND_MEMORY}; echo; journalctl -b --no-pager -o short-monotonic "
                       f"--since=-{int(seconds) + 1}s")

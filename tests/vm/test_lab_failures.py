@@ -77,3 +77,26 @@ def test_node_that_dies_while_booting(images):
     assert "qemu of dying exited" in str(err.value) and "before it was ready" in str(err.value)
     assert qemu_processes(workdir) == []
     assert "Kernel panic" in (workdir / "dying" / "console.log").read_text(errors="replace")
+
+
+def test_the_digest_of_a_failed_test_shows_a_live_node_s_errors_and_a_dead_node_s_console(images):
+    """What a failed VM test's report carries (conftest's "lab digest"), read from a real node: its load and memory,
+    an agent's ERROR line from the journal, nothing that holds a password; once qemu is gone, its exit code and
+    the end of its console."""
+    lab = Lab(LabSpec(nodes=(NodeSpec("node1"),)), images, RUNS / "digest")
+    try:
+        lab.start()
+        node = lab.node("node1")
+        node.sh("logger -t LVM-activate 'ERROR: digest probe'; logger -t targetd 'error: password=hunter2'")
+        live = lab.digest(120)
+        assert "MiB available" in live and "LVM-activate[" in live and "ERROR: digest probe" in live, live
+        assert "hunter2" not in live and "password" not in live.lower(), live
+        node.proc.kill()
+        node.proc.wait()
+        gone = lab.digest(120)
+        assert "node1: not running (qemu exit code -9)" in gone and "login:" in gone, gone
+        assert "password" not in gone.lower(), gone  # the first boot's API password is on that console
+        assert "password" in (lab.workdir / "node1" / "console.log").read_text(errors="replace")
+    finally:
+        lab.close()
+    assert qemu_processes(lab.workdir) == []
